@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// The evercycle-gateway command. `serve` is what `npm start` runs.
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { loadSettings, settingsTable, SettingsError, type Settings } from '../config.js';
+import { DefinitionError } from '../definitions/index.js';
+import { createGateway } from '../gateway.js';
+import { createLogger } from '../logger.js';
+import { createSimulator } from '../simulator/index.js';
+import { VERSION } from '../version.js';
+
+const program = new Command('evercycle-gateway')
+  .description('Gateway for the Evercycle asset-management API, with a built-in Evercycle simulator')
+  .version(VERSION);
+
+program
+  .command('serve')
+  .description('run the gateway (settings come from the environment)')
+  .addHelpText('after', `\nSettings (environment variables):\n${settingsTable()}`)
+  .action(async () => {
+    const settings = settingsOrExit();
+    const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
+    let gateway;
+    try {
+      gateway = await createGateway(settings, { logger });
+    } catch (err) {
+      if (err instanceof DefinitionError) fail(`cannot start: ${err.message}`);
+      throw err;
+    }
+    const url = await gateway.listen();
+    logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
+    onShutdown(async () => {
+      logger.info('shutting down: finishing requests in flight');
+      await gateway.close();
+    });
+  });
+
+program
+  .command('simulator')
+  .description('run the Evercycle API simulator on its own (an offline sandbox)')
+  .option('-p, --port <port>', 'port to listen on (default: SIMULATOR_PORT or 4010)')
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .action(async (opts: { port?: string; host: string }) => {
+    const settings = settingsOrExit();
+    const port = opts.port === undefined ? settings.simulatorPort : Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${opts.port}`);
+    const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
+    const simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger });
+    const url = await simulator.listen({ port, host: opts.host });
+    logger.info({ url, demo_user: simulator.demo.username }, 'Evercycle simulator listening (demo password: see README)');
+    onShutdown(() => simulator.close());
+  });
+
+function settingsOrExit(): Settings {
+  try {
+    return loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) fail(`cannot start: ${err.message}`);
+    throw err;
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** Pretty logs for a developer at a terminal, when the dev dependency is installed. */
+function wantPretty(): boolean {
+  if (!process.stdout.isTTY || process.env.NODE_ENV === 'production') return false;
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1); // a second Ctrl-C forces it
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error during shutdown after ${signal}: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+await program.parseAsync(process.argv);

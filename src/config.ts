@@ -1,0 +1,94 @@
+// Environment -> typed settings, validated once at start-up.
+// Every setting lives in SETTINGS below with its default, unit and reason; the README
+// table and `serve --help` are printed from the same list. Nothing else reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not contain a query or fragment')
+  .refine((u) => !new URL(u).username && !new URL(u).password, 'must not contain credentials');
+const upstreamPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be an absolute path such as /v1/auth/refresh');
+
+interface SettingDoc {
+  env: string;
+  default: string;
+  description: string;
+}
+
+/** One row per environment variable: the single source for parsing, the README and --help. */
+export const SETTINGS = {
+  port: { env: 'PORT', default: '5000', description: 'TCP port the gateway listens on (5000, as the original server).', schema: port },
+  host: { env: 'HOST', default: '127.0.0.1', description: 'Interface to bind. Loopback by default; use 0.0.0.0 to accept remote clients.', schema: z.string().min(1) },
+  baseUrl: {
+    env: 'EVERCYCLE_BASE_URL',
+    default: '',
+    description: 'Evercycle API base URL, e.g. https://api.evercycle.io. Unset: the built-in simulator is started in-process and used.',
+    schema: httpUrl.optional(),
+  },
+  apisDir: { env: 'EVERCYCLE_APIS_DIR', default: 'apis', description: 'Folder of API definition files (one <name>.json per API).', schema: z.string().min(1) },
+  dataDir: { env: 'EVERCYCLE_DATA_DIR', default: 'data', description: 'Folder for the token file (created 0700; the file is 0600).', schema: z.string().min(1) },
+  username: { env: 'EVERCYCLE_USERNAME', default: '', description: 'Service account user. With the password set, the gateway signs in by itself whenever it has no valid token.', schema: z.string().min(1).optional() },
+  password: { env: 'EVERCYCLE_PASSWORD', default: '', description: 'Service account password (never logged).', schema: z.string().min(1).optional() },
+  tokenSkewS: { env: 'EVERCYCLE_TOKEN_SKEW_S', default: '60', description: 'Seconds before expiry at which a token stops counting as valid and is refreshed.', schema: nonNegativeInt },
+  signinPath: { env: 'EVERCYCLE_SIGNIN_PATH', default: '/v1/auth/signin', description: 'Upstream sign-in path.', schema: upstreamPath },
+  refreshPath: { env: 'EVERCYCLE_REFRESH_PATH', default: '/v1/auth/refresh', description: 'Upstream token refresh path (POST {"refresh_token": ...}).', schema: upstreamPath },
+  timeoutMs: { env: 'EVERCYCLE_TIMEOUT_MS', default: '30000', description: 'Default upstream timeout in ms (per-API override: timeout_ms). A timeout answers 504.', schema: positiveInt },
+  bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest accepted request body in bytes; larger bodies answer 413.', schema: positiveInt },
+  logLevel: { env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, schema: z.enum(LOG_LEVELS) },
+  simulatorPort: { env: 'SIMULATOR_PORT', default: '4010', description: 'Port of `npm run simulator`.', schema: port },
+  simulatorTokenTtlS: { env: 'SIMULATOR_TOKEN_TTL_S', default: '3600', description: 'Lifetime the simulator gives its tokens (ExpiresIn), in seconds.', schema: positiveInt },
+} satisfies Record<string, SettingDoc & { schema: z.ZodType }>;
+
+type SettingsSpec = typeof SETTINGS;
+export type Settings = { [K in keyof SettingsSpec]: z.output<SettingsSpec[K]['schema']> };
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * Parse settings from an environment. Empty strings count as unset, so `FOO=` in a
+ * service file falls back to the default instead of failing validation.
+ * Relative folders are resolved against `cwd` once, here.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(SETTINGS) as [string, SettingDoc & { schema: z.ZodType }][]) {
+    const raw = env[spec.env];
+    const value = raw === undefined || raw === '' ? (spec.default === '' ? undefined : spec.default) : raw;
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) out[key] = parsed.data;
+    else problems.push(`${spec.env}=${JSON.stringify(isSecret(spec.env) ? '***' : raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (Boolean(env.EVERCYCLE_USERNAME) !== Boolean(env.EVERCYCLE_PASSWORD)) {
+    problems.push('EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together');
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  const settings = out as Settings;
+  settings.apisDir = path.resolve(cwd, settings.apisDir);
+  settings.dataDir = path.resolve(cwd, settings.dataDir);
+  if (settings.baseUrl) settings.baseUrl = settings.baseUrl.replace(/\/+$/, '');
+  return settings;
+}
+
+function isSecret(envName: string): boolean {
+  return /PASSWORD|TOKEN(?!_)|SECRET|KEY/.test(envName);
+}
+
+/** The settings table as markdown, for the README and `--help`. */
+export function settingsTable(): string {
+  const rows = Object.values(SETTINGS).map((s) => `| \`${s.env}\` | ${s.default === '' ? '(unset)' : `\`${s.default}\``} | ${s.description} |`);
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,83 @@
+// Wiring: settings -> definitions, token store, upstream client, token manager, app.
+// Starts the built-in simulator when no upstream is configured.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Settings } from './config.js';
+import { loadDefinitions } from './definitions/load.js';
+import { buildApp } from './server/app.js';
+import { createSimulator, type Simulator } from './simulator/index.js';
+import { FileTokenStore } from './tokens/file-store.js';
+import { TokenManager } from './tokens/manager.js';
+import type { TokenStore } from './tokens/types.js';
+import { UpstreamAuthApi } from './upstream/auth-api.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export interface GatewayOptions {
+  logger: Logger;
+  /** Clock in ms for token validity (tests move it forward). */
+  now?: () => number;
+  /** Replace the file token store (tests, other stores). */
+  store?: TokenStore;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  tokens: TokenManager;
+  /** The in-process simulator, when EVERCYCLE_BASE_URL is unset. */
+  simulator: Simulator | undefined;
+  /** Listen on settings.host:settings.port (or the given port); resolves the gateway's URL. */
+  listen(port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(settings: Settings, options: GatewayOptions): Promise<Gateway> {
+  const { logger } = options;
+  // Definitions first: a malformed file must stop the start before anything listens.
+  const definitions = await loadDefinitions(settings.apisDir);
+
+  let simulator: Simulator | undefined;
+  let baseUrl = settings.baseUrl;
+  if (!baseUrl) {
+    simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger: false });
+    baseUrl = await simulator.listen({ port: 0, host: '127.0.0.1' });
+    logger.warn(
+      { simulator: baseUrl, demo_user: simulator.demo.username },
+      'EVERCYCLE_BASE_URL is not set: using the BUILT-IN EVERCYCLE SIMULATOR, not the real Evercycle API',
+    );
+  }
+
+  const upstream = new UpstreamClient({ baseUrl });
+  const tokens = new TokenManager({
+    store: options.store ?? new FileTokenStore(settings.dataDir, logger),
+    auth: new UpstreamAuthApi({ client: upstream, signinPath: settings.signinPath, refreshPath: settings.refreshPath, timeoutMs: settings.timeoutMs }),
+    logger,
+    skewS: settings.tokenSkewS,
+    credentials: settings.username && settings.password ? { username: settings.username, password: settings.password } : undefined,
+    now: options.now,
+  });
+  await tokens.init();
+
+  const app = buildApp(
+    { settings, definitions: () => definitions, tokens, upstream, upstreamLabel: simulator ? 'simulator' : baseUrl },
+    logger,
+  );
+
+  return {
+    app,
+    tokens,
+    simulator,
+    async listen(port = settings.port) {
+      await app.listen({ port, host: settings.host });
+      void tokens.warmUp();
+      const address = app.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+      return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${actualPort}`;
+    },
+    async close() {
+      await app.close();
+      await upstream.close();
+      await simulator?.close();
+    },
+  };
+}

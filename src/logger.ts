@@ -1,0 +1,47 @@
+// The one logger factory. Redaction is declared here, once, for every secret-bearing
+// field a log line could carry; nothing else decides what is safe to log.
+import pino, { type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'username',
+  '*.username',
+  'refresh_token',
+  '*.refresh_token',
+  'accessToken',
+  'idToken',
+  'refreshToken',
+  '*.accessToken',
+  '*.idToken',
+  '*.refreshToken',
+  'AccessToken',
+  'IdToken',
+  'RefreshToken',
+  '*.AccessToken',
+  '*.IdToken',
+  '*.RefreshToken',
+  'req.headers.authorization',
+  'req.headers["access-token"]',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["access-token"]',
+  'headers.cookie',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Human-readable output (development in a terminal). Needs the pino-pretty dev dependency. */
+  pretty?: boolean;
+  /** Where to write; defaults to stdout. Tests pass a stream to capture lines. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (options.destination) return pino(base, options.destination);
+  if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } });
+  return pino(base);
+}

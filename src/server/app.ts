@@ -1,0 +1,38 @@
+// The Fastify application: framework settings, body handling, error shape, routes.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayDeps } from './deps.js';
+import { installErrorHandlers } from './errors.js';
+import { requestIdFor } from './request-id.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { listRoutes } from './routes/list.js';
+import { proxyRoutes } from './routes/proxy.js';
+
+export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: deps.settings.bodyLimitBytes,
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    // Upstream paths are ours to build; an API name longer than this is not a name.
+    maxParamLength: 200,
+    return503OnClosing: true,
+  });
+
+  // Bodies stay raw bytes: forwarded exactly as received, parsed as JSON where needed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  installErrorHandlers(app);
+  healthRoutes(app, deps);
+  authRoutes(app, deps);
+  listRoutes(app, deps);
+  proxyRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,16 @@
+// What the route plugins receive. Passed explicitly: no module-level state, so two
+// gateways can run in one process.
+import type { Settings } from '../config.js';
+import type { DefinitionSet } from '../definitions/types.js';
+import type { TokenManager } from '../tokens/manager.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+export interface GatewayDeps {
+  settings: Settings;
+  /** The live definition set (a function, so a reload can swap it). */
+  definitions: () => DefinitionSet;
+  tokens: TokenManager;
+  upstream: UpstreamClient;
+  /** "simulator" when the built-in simulator is used, else the upstream base URL. */
+  upstreamLabel: string;
+}

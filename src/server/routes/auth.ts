@@ -1,0 +1,41 @@
+// POST /api/auth: sign in to Evercycle with the given credentials and keep the tokens.
+import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../../errors.js';
+import { AuthRejectedError } from '../../tokens/types.js';
+import { readJsonBody } from '../body.js';
+import type { GatewayDeps } from '../deps.js';
+import { methodNotAllowed } from '../errors.js';
+
+export function authRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  app.post('/api/auth', async (request) => {
+    const { value } = readJsonBody(request.body, request.headers['content-type']);
+    const { username, password } = credentialsFrom(value);
+    try {
+      await deps.tokens.signIn(username, password);
+    } catch (err) {
+      // The upstream's reason is kept out of the answer: it could echo what we sent.
+      if (err instanceof AuthRejectedError) throw new GatewayError(401, 'Authentication failed');
+      throw err;
+    }
+    return { status: 'success', message: 'Authentication successful' };
+  });
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/api/auth',
+    handler: async () => {
+      throw methodNotAllowed(['POST']);
+    },
+  });
+}
+
+function credentialsFrom(value: unknown): { username: string; password: string } {
+  const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const username = record.username;
+  const password = record.password;
+  const missing = [
+    typeof username === 'string' && username !== '' ? null : 'username',
+    typeof password === 'string' && password !== '' ? null : 'password',
+  ].filter((f): f is string => f !== null);
+  if (missing.length > 0) throw new GatewayError(400, `Missing ${missing.join(' and ')}`);
+  return { username: username as string, password: password as string };
+}

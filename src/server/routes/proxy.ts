@@ -1,0 +1,103 @@
+// ANY /api/:name and /api/:name/*: the proxy.
+// Flow: definition -> method -> body -> upstream path -> token -> upstream -> envelope.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { resolveUpstreamPath } from '../../definitions/params.js';
+import type { ApiDefinition } from '../../definitions/types.js';
+import { GatewayError } from '../../errors.js';
+import type { TokenSet } from '../../tokens/types.js';
+import type { UpstreamResponse } from '../../upstream/client.js';
+import { mapUpstreamError } from '../../upstream/error-map.js';
+import { mapUpstreamResponse } from '../../upstream/response-map.js';
+import { VERSION } from '../../version.js';
+import { isJsonContentType, readJsonBody } from '../body.js';
+import type { GatewayDeps } from '../deps.js';
+import { methodNotAllowed } from '../errors.js';
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Upstream response headers worth passing on; everything else (Set-Cookie included) stays behind. */
+const PASSED_RESPONSE_HEADERS = ['retry-after', 'link', 'x-total-count'] as const;
+const USER_AGENT = `evercycle-gateway/${VERSION}`;
+
+export function proxyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  const handler = (request: FastifyRequest, reply: FastifyReply) => proxy(request, reply, deps);
+  app.all('/api/:name', handler);
+  app.all('/api/:name/*', handler);
+}
+
+async function proxy(request: FastifyRequest, reply: FastifyReply, deps: GatewayDeps): Promise<FastifyReply> {
+  const { name } = request.params as { name: string };
+  const def = deps.definitions().get(name);
+  if (!def) throw new GatewayError(404, `API '${name}' not found; GET /api/list shows the available APIs`);
+
+  const method = upstreamMethod(def, request.method);
+  const body = METHODS_WITH_BODY.has(method) ? readJsonBody(request.body, request.headers['content-type']) : { raw: undefined, value: undefined };
+
+  const { segments, rawQuery } = splitRawUrl(request.raw.url ?? request.url);
+  const resolved = resolveUpstreamPath(def, { segments, rawQuery, body: body.value });
+  if (!resolved.ok) throw new GatewayError(400, resolved.message, resolved.param ? { param: resolved.param } : {});
+
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'user-agent': USER_AGENT,
+    'x-request-id': request.id,
+  };
+  if (body.raw) {
+    const contentType = request.headers['content-type'];
+    headers['content-type'] = contentType && isJsonContentType(contentType) ? contentType : 'application/json';
+  }
+  const upstreamRequest = {
+    method,
+    path: resolved.forwardQuery ? `${resolved.path}?${resolved.forwardQuery}` : resolved.path,
+    headers,
+    body: body.raw,
+    timeoutMs: def.timeoutMs ?? deps.settings.timeoutMs,
+  };
+
+  const send = async (tokens: TokenSet | null): Promise<UpstreamResponse> => {
+    const withAuth = tokens ? { ...headers, authorization: tokens.idToken, 'access-token': tokens.accessToken } : headers;
+    try {
+      return await deps.upstream.request({ ...upstreamRequest, headers: withAuth });
+    } catch (err) {
+      throw mapUpstreamError(err);
+    }
+  };
+
+  let tokens = def.auth ? await deps.tokens.getValid() : null;
+  let res = await send(tokens);
+  if (res.status === 401 && tokens) {
+    // A token we believed valid was refused (revoked, clock skew): renew once, replay once.
+    request.log.info({ api: def.name }, 'upstream refused the token; renewing and replaying once');
+    tokens = await deps.tokens.afterRejection(tokens);
+    res = await send(tokens);
+  }
+
+  const mapped = mapUpstreamResponse(res.status, res.body, res.headers['content-type'] as string | undefined);
+  for (const header of PASSED_RESPONSE_HEADERS) {
+    const value = res.headers[header];
+    if (typeof value === 'string') reply.header(header, value);
+  }
+  return reply.code(mapped.statusCode).send(mapped.payload);
+}
+
+/** The upstream method for a client method, or 405. HEAD on a GET API is answered like GET. */
+function upstreamMethod(def: ApiDefinition, method: string): string {
+  if (method === def.method) return method;
+  if (method === 'HEAD' && def.method === 'GET') return 'GET';
+  throw methodNotAllowed(def.method === 'GET' ? ['GET', 'HEAD'] : [def.method]);
+}
+
+/**
+ * Positional segments after /api/<name>, still percent-encoded, and the raw query.
+ * Read from the raw URL because the router has already decoded its params, and a
+ * decoded %2F would turn one value into two segments.
+ */
+export function splitRawUrl(url: string): { segments: string[]; rawQuery: string } {
+  const q = url.indexOf('?');
+  const pathPart = q === -1 ? url : url.slice(0, q);
+  const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  // ['', 'api', '<name>', ...segments]
+  const segments = pathPart.split('/').slice(3);
+  // One trailing slash is not a segment of its own: /api/get-all/ is /api/get-all.
+  if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  return { segments, rawQuery };
+}

@@ -1,0 +1,44 @@
+// Token state shared by the token manager and its stores.
+
+export interface TokenSet {
+  accessToken: string;
+  idToken: string;
+  refreshToken: string;
+  /** Absolute expiry, epoch ms, computed from ExpiresIn when the token was obtained. */
+  expiresAt: number;
+  obtainedAt: number;
+}
+
+/** Where tokens survive restarts. The file store is the default; others plug in here. */
+export interface TokenStore {
+  /** The stored tokens, or null when there are none or they cannot be read. Never throws. */
+  load(): Promise<TokenSet | null>;
+  save(tokens: TokenSet): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Tokens as the Evercycle sign-in and refresh endpoints return them (Cognito's AuthenticationResult). */
+export interface AuthResult {
+  AccessToken: string;
+  IdToken: string;
+  /** Absent on refresh answers from Cognito: keep the refresh token we have. */
+  RefreshToken?: string;
+  ExpiresIn: number;
+}
+
+/** The upstream auth endpoints, as the token manager needs them. Implemented in upstream/auth-api.ts. */
+export interface AuthApi {
+  signIn(username: string, password: string): Promise<AuthResult>;
+  refresh(refreshToken: string): Promise<AuthResult>;
+}
+
+/** The upstream refused the credentials or refresh token (a definitive answer, not an outage). */
+export class AuthRejectedError extends Error {
+  override name = 'AuthRejectedError';
+  constructor(
+    message: string,
+    readonly upstreamStatus: number,
+  ) {
+    super(message);
+  }
+}

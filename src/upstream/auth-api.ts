@@ -1,0 +1,53 @@
+// The Evercycle sign-in and refresh endpoints, on the shared upstream client.
+import { GatewayError } from '../errors.js';
+import { parseAuthResult } from '../tokens/auth-result.js';
+import { AuthRejectedError, type AuthApi, type AuthResult } from '../tokens/types.js';
+import type { UpstreamClient } from './client.js';
+import { mapUpstreamError } from './error-map.js';
+import { parseUpstreamBody, upstreamMessage } from './response-map.js';
+
+export interface AuthApiOptions {
+  client: UpstreamClient;
+  signinPath: string;
+  refreshPath: string;
+  timeoutMs: number;
+}
+
+export class UpstreamAuthApi implements AuthApi {
+  constructor(private readonly options: AuthApiOptions) {}
+
+  signIn(username: string, password: string): Promise<AuthResult> {
+    return this.post(this.options.signinPath, { username, password }, 'sign-in');
+  }
+
+  refresh(refreshToken: string): Promise<AuthResult> {
+    return this.post(this.options.refreshPath, { refresh_token: refreshToken }, 'token refresh');
+  }
+
+  private async post(path: string, payload: unknown, what: string): Promise<AuthResult> {
+    const body = Buffer.from(JSON.stringify(payload));
+    let res;
+    try {
+      res = await this.options.client.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        timeoutMs: this.options.timeoutMs,
+      });
+    } catch (err) {
+      throw mapUpstreamError(err, `Evercycle ${what}`);
+    }
+    const parsed = parseUpstreamBody(res.body, res.headers['content-type'] as string | undefined);
+    // 400/401/403 are a verdict on what we sent: wrong password, expired refresh token.
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      throw new AuthRejectedError(upstreamMessage(parsed) ?? `Evercycle ${what} rejected (${res.status})`, res.status);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw new GatewayError(502, `Evercycle ${what} failed (${res.status})`, { upstream_status: res.status });
+    }
+    const result = parseAuthResult(parsed);
+    if (!result) throw new GatewayError(502, `Evercycle ${what} answer has no usable AuthenticationResult`);
+    return result;
+  }
+}

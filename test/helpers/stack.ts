@@ -1,0 +1,100 @@
+// Test helpers: a real simulator and a real gateway on ephemeral loopback ports.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadSettings, type Settings } from '../../src/config.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { createLogger } from '../../src/logger.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Captures every log line a gateway writes, for assertions (and secret greps). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+  entries(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export async function tempDir(prefix = 'evgw-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export interface StackOptions {
+  simulator?: SimulatorOptions;
+  /** Extra environment for the gateway's settings. */
+  env?: Record<string, string>;
+  now?: GatewayOptions['now'];
+  /** Reuse a data folder (restart tests). */
+  dataDir?: string;
+}
+
+export interface Stack {
+  sim: Simulator;
+  simUrl: string;
+  gateway: Gateway;
+  url: string;
+  settings: Settings;
+  dataDir: string;
+  logs: LogCapture;
+  /** Start another gateway on the same simulator and data folder (a restart). */
+  restartGateway(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sim = createSimulator(options.simulator);
+  const simUrl = await sim.listen();
+  const dataDir = options.dataDir ?? (await tempDir());
+  const settings = loadSettings(
+    { EVERCYCLE_BASE_URL: simUrl, EVERCYCLE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env },
+    REPO_ROOT,
+  );
+  const logs = new LogCapture();
+  const start = async () => {
+    const gateway = await createGateway(settings, { logger: createLogger({ level: settings.logLevel, destination: logs }), now: options.now });
+    const url = await gateway.listen(0);
+    return { gateway, url };
+  };
+  let current = await start();
+  const stack: Stack = {
+    sim,
+    simUrl,
+    gateway: current.gateway,
+    url: current.url,
+    settings,
+    dataDir,
+    logs,
+    async restartGateway() {
+      await current.gateway.close();
+      current = await start();
+      stack.gateway = current.gateway;
+      stack.url = current.url;
+    },
+    async close() {
+      await current.gateway.close();
+      await sim.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Sign the stack's gateway in with the simulator's demo account. */
+export async function signIn(stack: Stack): Promise<void> {
+  const res = await fetch(`${stack.url}/api/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(stack.sim.demo),
+  });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+}
