@@ -36,8 +36,10 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const definitions = await loadDefinitions(settings.apisDir);
 
   let simulator: Simulator | undefined;
-  let baseUrl = settings.baseUrl;
-  if (!baseUrl) {
+  let baseUrl: string;
+  if (settings.baseUrl) {
+    baseUrl = settings.baseUrl;
+  } else {
     simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger: false });
     baseUrl = await simulator.listen({ port: 0, host: '127.0.0.1' });
     logger.warn(

@@ -20,6 +20,8 @@ program
   .action(async () => {
     const settings = settingsOrExit();
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
+    // A stray rejection must not take every in-flight request down with the process.
+    process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
     let gateway;
     try {
       gateway = await createGateway(settings, { logger });

@@ -1,5 +1,5 @@
 // The Fastify application: framework settings, body handling, error shape, routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.js';
 import { installErrorHandlers } from './errors.js';
@@ -11,7 +11,8 @@ import { proxyRoutes } from './routes/proxy.js';
 
 export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   const app = Fastify({
-    loggerInstance: logger,
+    // Typed as Fastify's base logger so route plugins see a plain FastifyInstance.
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: deps.settings.bodyLimitBytes,
     genReqId: requestIdFor,
     requestIdLogLabel: 'request_id',

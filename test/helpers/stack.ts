@@ -38,55 +38,69 @@ export interface StackOptions {
   dataDir?: string;
 }
 
-export interface Stack {
+/** A gateway in front of a fresh simulator. */
+export interface Stack extends StartedGateway {
   sim: Simulator;
   simUrl: string;
+}
+
+export interface StartedGateway {
   gateway: Gateway;
   url: string;
   settings: Settings;
   dataDir: string;
   logs: LogCapture;
-  /** Start another gateway on the same simulator and data folder (a restart). */
-  restartGateway(): Promise<void>;
+  /** Close this gateway and start a new one with the same settings and data folder. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const sim = createSimulator(options.simulator);
-  const simUrl = await sim.listen();
+/** A gateway in front of any upstream (the simulator or a recording upstream). */
+export async function startGateway(
+  baseUrl: string,
+  options: Omit<StackOptions, 'simulator'> = {},
+): Promise<StartedGateway> {
   const dataDir = options.dataDir ?? (await tempDir());
-  const settings = loadSettings(
-    { EVERCYCLE_BASE_URL: simUrl, EVERCYCLE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env },
-    REPO_ROOT,
-  );
+  const settings = loadSettings({ EVERCYCLE_BASE_URL: baseUrl, EVERCYCLE_DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env }, REPO_ROOT);
   const logs = new LogCapture();
   const start = async () => {
     const gateway = await createGateway(settings, { logger: createLogger({ level: settings.logLevel, destination: logs }), now: options.now });
-    const url = await gateway.listen(0);
-    return { gateway, url };
+    return { gateway, url: await gateway.listen(0) };
   };
   let current = await start();
-  const stack: Stack = {
-    sim,
-    simUrl,
+  const started: StartedGateway = {
     gateway: current.gateway,
     url: current.url,
     settings,
     dataDir,
     logs,
-    async restartGateway() {
+    async restart() {
       await current.gateway.close();
       current = await start();
-      stack.gateway = current.gateway;
-      stack.url = current.url;
+      started.gateway = current.gateway;
+      started.url = current.url;
     },
     async close() {
       await current.gateway.close();
-      await sim.close();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
-  return stack;
+  return started;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sim = createSimulator(options.simulator);
+  const simUrl = await sim.listen();
+  const gw = await startGateway(simUrl, options);
+  const closeGateway = gw.close.bind(gw);
+  return Object.assign(gw, {
+    sim,
+    simUrl,
+    async close() {
+      await closeGateway();
+      await sim.close();
+    },
+  });
 }
 
 /** Sign the stack's gateway in with the simulator's demo account. */

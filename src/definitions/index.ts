@@ -1,0 +1,10 @@
+// Public surface of the definitions module: load + validate API definition files, path
+// templates and path-parameter resolution.
+export * from './types.js';
+export { DefinitionError, PathTemplateError } from './errors.js';
+export { compilePathTemplate, pathTemplateProblems } from './template.js';
+export { apiNameProblem, definitionProblems, isValidApiName, parseDefinition } from './parse.js';
+export { createBodySchemaAjv, bodySchemaProblems } from './body-schema.js';
+export { createDefinitionSet } from './set.js';
+export { loadDefinitions } from './load.js';
+export { resolveUpstreamPath, type ParamSources, type ResolveResult } from './params.js';
