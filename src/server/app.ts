@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.js';
 import { installErrorHandlers } from './errors.js';
 import { requestIdFor } from './request-id.js';
+import { installRequestTrace, RequestLogController } from './request-log.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/list.js';
@@ -15,10 +16,9 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: deps.settings.bodyLimitBytes,
     genReqId: requestIdFor,
-    requestIdLogLabel: 'request_id',
-    disableRequestLogging: false,
-    // Upstream paths are ours to build; an API name longer than this is not a name.
-    maxParamLength: 200,
+    logController: new RequestLogController(),
+    // An API name longer than this is not a name.
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
 
@@ -30,6 +30,7 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
 
+  installRequestTrace(app);
   installErrorHandlers(app);
   healthRoutes(app, deps);
   authRoutes(app, deps);

@@ -12,6 +12,7 @@ import { VERSION } from '../../version.js';
 import { isJsonContentType, readJsonBody } from '../body.js';
 import type { GatewayDeps } from '../deps.js';
 import { methodNotAllowed } from '../errors.js';
+import type { ProxyTrace } from '../request-log.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Upstream response headers worth passing on; everything else (Set-Cookie included) stays behind. */
@@ -27,6 +28,8 @@ export function proxyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
 async function proxy(request: FastifyRequest, reply: FastifyReply, deps: GatewayDeps): Promise<FastifyReply> {
   const { name } = request.params as { name: string };
   const def = deps.definitions().get(name);
+  const trace: ProxyTrace = { api: def?.name, upstreamMs: 0, upstreamCalls: 0 };
+  request.trace = trace;
   if (!def) throw new GatewayError(404, `API '${name}' not found; GET /api/list shows the available APIs`);
 
   const method = upstreamMethod(def, request.method);
@@ -55,10 +58,14 @@ async function proxy(request: FastifyRequest, reply: FastifyReply, deps: Gateway
 
   const send = async (tokens: TokenSet | null): Promise<UpstreamResponse> => {
     const withAuth = tokens ? { ...headers, authorization: tokens.idToken, 'access-token': tokens.accessToken } : headers;
+    trace.upstreamCalls += 1;
+    const started = performance.now();
     try {
       return await deps.upstream.request({ ...upstreamRequest, headers: withAuth });
     } catch (err) {
       throw mapUpstreamError(err);
+    } finally {
+      trace.upstreamMs += performance.now() - started;
     }
   };
 

@@ -1,0 +1,46 @@
+// One structured log line per request, written when it completes: request id, method,
+// path (never the query: it may carry personal data), status, durations, and for proxied
+// calls the API name and upstream time. Replaces Fastify's two default lines.
+import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+/** What the proxy records about a call, for the request log line. */
+export interface ProxyTrace {
+  api?: string;
+  upstreamMs: number;
+  /** Upstream calls made (1, or 2 after a token replay). */
+  upstreamCalls: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    trace: ProxyTrace | null;
+  }
+}
+
+export function installRequestTrace(app: FastifyInstance): void {
+  app.decorateRequest('trace', null);
+}
+
+export class RequestLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'request_id' });
+  }
+
+  override incomingRequest(): void {
+    // Nothing: the completion line carries everything.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const trace = request.trace;
+    const line = {
+      method: request.method,
+      path: (request.raw.url ?? '').split('?')[0],
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...(trace?.api !== undefined && { api: trace.api }),
+      ...(trace && { upstream_ms: Math.round(trace.upstreamMs * 10) / 10, upstream_calls: trace.upstreamCalls }),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
