@@ -6,15 +6,21 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().min(0);
+// Decimal digits only: z.coerce (Number()) would read " " as 0 (PORT=" " -> a random
+// port) and "0x50" or "8e1" as 80.
+const wholeNumber = z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number);
+const port = wholeNumber.pipe(z.number().int().min(0).max(65535));
+const positiveInt = wholeNumber.pipe(z.number().int().positive());
+const nonNegativeInt = wholeNumber.pipe(z.number().int().min(0));
+// zod runs every refinement even after .url() failed, so each must survive a value that
+// is not a URL at all (new URL() would throw a TypeError out of loadSettings).
+const asUrl = (u: string): URL | null => (URL.canParse(u) ? new URL(u) : null);
 const httpUrl = z
   .string()
   .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
-  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not contain a query or fragment')
-  .refine((u) => !new URL(u).username && !new URL(u).password, 'must not contain credentials');
+  .refine((u) => asUrl(u) === null || /^https?:$/.test(asUrl(u)!.protocol), 'must be an http:// or https:// URL')
+  .refine((u) => asUrl(u) === null || (!asUrl(u)!.search && !asUrl(u)!.hash), 'must not contain a query or fragment')
+  .refine((u) => asUrl(u) === null || (!asUrl(u)!.username && !asUrl(u)!.password), 'must not contain credentials');
 const upstreamPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be an absolute path such as /v1/auth/refresh');
 
 interface SettingDoc {
@@ -70,7 +76,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     const value = raw === undefined || raw === '' ? (spec.default === '' ? undefined : spec.default) : raw;
     const parsed = spec.schema.safeParse(value);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${spec.env}=${JSON.stringify(isSecret(spec.env) ? '***' : raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${spec.env}=${JSON.stringify(shown(spec.env, raw))}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (Boolean(env.EVERCYCLE_USERNAME) !== Boolean(env.EVERCYCLE_PASSWORD)) {
     problems.push('EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together');
@@ -85,6 +91,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
 
 function isSecret(envName: string): boolean {
   return /PASSWORD|TOKEN(?!_)|SECRET|KEY/.test(envName);
+}
+
+/** A refused value as the error message may show it: secrets masked, and so is the user-info
+ * of a URL (`https://svc:pw@host` is refused for its credentials, which must not be echoed). */
+function shown(envName: string, raw: string | undefined): string | undefined {
+  if (isSecret(envName)) return '***';
+  return raw?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 /** The settings table as markdown, for the README and `--help`. */

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { requestIdFor } from './request-id.js';
 import { installRequestTrace, RequestLogController } from './request-log.js';
 import { authRoutes } from './routes/auth.js';
@@ -20,6 +20,9 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     // An API name longer than this is not a name.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors raised before routing, in our {"status":"error","message"} shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   // Bodies stay raw bytes: forwarded exactly as received, parsed as JSON where needed.

@@ -27,7 +27,10 @@ export function readJsonBody(body: unknown, contentType: string | undefined): Js
     return { raw: body, value: JSON.parse(text) as unknown };
   } catch (err) {
     if (isJsonContentType(contentType) || contentType === undefined) {
-      throw new GatewayError(400, `request body is not valid JSON: ${(err as Error).message}`);
+      // Never JSON.parse's own message: it quotes the text around the error, which can be
+      // a password (`{"password": hunter2}` answered `..."password": hunter2" is not valid JSON`).
+      const position = /at position (\d+)/.exec((err as Error).message)?.[1];
+      throw new GatewayError(400, `request body is not valid JSON${position === undefined ? '' : ` (at position ${position})`}`);
     }
     throw new GatewayError(415, `request body must be JSON (got content-type ${contentType.split(';')[0]})`);
   }

@@ -1,6 +1,8 @@
 // Every error the gateway answers, its own or the framework's, leaves as
 // {"status":"error","message":...} with the right status code.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errorBody } from '../errors.js';
 
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
@@ -39,4 +41,39 @@ function frameworkMessage(err: FastifyError): string {
     default:
       return err.message;
   }
+}
+
+/**
+ * Errors Fastify raises before any route runs: a URL its router cannot decode (`/api/%zz`),
+ * a parameter over maxParamLength. Without this option Fastify answers them in its own
+ * shape ({"error","code","message","statusCode"}), bypassing the error handler above.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void reply.code(status).header('x-request-id', request.id).send(errorBody(frameworkMessage(err)));
+}
+
+/** Answers for requests Node's HTTP parser refuses, keyed by its error code. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+};
+
+/**
+ * A request Node's HTTP parser refuses (unknown method, malformed header line, headers too
+ * large) never reaches Fastify's routing; like Fastify's default handler, answer on the raw
+ * socket and close it, but in our error shape.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+  const body = JSON.stringify(errorBody(message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -98,15 +98,23 @@ export class TokenManager {
   private async renew(): Promise<TokenSet> {
     const { auth, credentials, logger } = this.options;
     const held = this.tokens;
+    // A POST /api/auth that completes while this renewal is upstream replaces the tokens:
+    // that newer sign-in wins over whatever this renewal brings back, and a refused
+    // renewal must not throw it away.
+    const superseded = (): TokenSet | null => (this.tokens && this.tokens !== held ? this.tokens : null);
     if (held) {
       try {
         const result = await auth.refresh(held.refreshToken);
+        const newer = superseded();
+        if (newer) return newer;
         logger.info('Evercycle token refreshed');
         // Cognito's refresh answer carries no RefreshToken: keep the one we have.
         return await this.adopt(result, result.RefreshToken ?? held.refreshToken);
       } catch (err) {
         if (!(err instanceof AuthRejectedError)) throw err;
         logger.warn({ upstream_status: err.upstreamStatus }, 'Evercycle rejected the refresh token');
+        const newer = superseded();
+        if (newer) return newer;
         if (!credentials) {
           await this.forget();
           throw new GatewayError(401, REFRESH_FAILED_MESSAGE);
@@ -116,12 +124,16 @@ export class TokenManager {
     if (!credentials) throw new GatewayError(401, NOT_AUTHENTICATED_MESSAGE);
     try {
       const result = await auth.signIn(credentials.username, credentials.password);
+      const newer = superseded();
+      if (newer) return newer;
       if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
       logger.info('signed in to Evercycle with the configured service account');
       return await this.adopt(result, result.RefreshToken);
     } catch (err) {
       if (!(err instanceof AuthRejectedError)) throw err;
       logger.error({ upstream_status: err.upstreamStatus }, 'Evercycle rejected the configured service account');
+      const newer = superseded();
+      if (newer) return newer;
       await this.forget();
       throw new GatewayError(401, held ? REFRESH_FAILED_MESSAGE : 'sign-in with the configured service account failed');
     }

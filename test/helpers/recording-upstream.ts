@@ -19,6 +19,8 @@ export interface RecordingUpstream {
   url: string;
   /** Requests other than sign-in/refresh, in arrival order. */
   requests: RecordedRequest[];
+  /** Sign-in and refresh requests, in arrival order. */
+  authRequests: RecordedRequest[];
   signIns: number;
   refreshes: number;
   /** What the next non-auth requests are answered with (default: 200 {"ok":true}). */
@@ -28,10 +30,12 @@ export interface RecordingUpstream {
 
 export const UPSTREAM_TOKENS = { AccessToken: 'acc-token-1', IdToken: 'id-token-1', RefreshToken: 'refresh-token-1', ExpiresIn: 3600 };
 
-export async function startRecordingUpstream(): Promise<RecordingUpstream> {
+/** `port` (default 0: any free port) lets a test bring an upstream back on the port it had. */
+export async function startRecordingUpstream(options: { port?: number } = {}): Promise<RecordingUpstream> {
   const state: RecordingUpstream = {
     url: '',
     requests: [],
+    authRequests: [],
     signIns: 0,
     refreshes: 0,
     respond: (_req, res) => json(res, 200, { ok: true }),
@@ -42,6 +46,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      if (recorded.url === '/v1/auth/signin' || recorded.url === '/v1/auth/refresh') state.authRequests.push(recorded);
       if (recorded.url === '/v1/auth/signin') {
         state.signIns++;
         return json(res, 200, { AuthenticationResult: { ...UPSTREAM_TOKENS, TokenType: 'Bearer' } });
@@ -54,7 +59,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       void Promise.resolve(state.respond(recorded, res)).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () =>
     new Promise<void>((resolve) => {
