@@ -48,6 +48,12 @@ export const SETTINGS = {
   refreshPath: { env: 'EVERCYCLE_REFRESH_PATH', default: '/v1/auth/refresh', description: 'Upstream token refresh path (POST {"refresh_token": ...}).', schema: upstreamPath },
   timeoutMs: { env: 'EVERCYCLE_TIMEOUT_MS', default: '30000', description: 'Default upstream timeout in ms (per-API override: timeout_ms). A timeout answers 504.', schema: positiveInt },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest accepted request body in bytes; larger bodies answer 413.', schema: positiveInt },
+  shutdownGraceMs: {
+    env: 'SHUTDOWN_GRACE_MS',
+    default: '10000',
+    description: 'On SIGTERM, how long requests in flight may take to finish (ms) before remaining connections are closed.',
+    schema: nonNegativeInt,
+  },
   logLevel: { env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, schema: z.enum(LOG_LEVELS) },
   simulatorPort: { env: 'SIMULATOR_PORT', default: '4010', description: 'Port of `npm run simulator`.', schema: port },
   simulatorTokenTtlS: { env: 'SIMULATOR_TOKEN_TTL_S', default: '3600', description: 'Lifetime the simulator gives its tokens (ExpiresIn), in seconds.', schema: positiveInt },

@@ -64,22 +64,35 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     logger,
   );
 
+  let warmUp: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
   return {
     app,
     tokens,
     simulator,
     async listen(port = settings.port) {
       await app.listen({ port, host: settings.host });
-      void tokens.warmUp();
+      warmUp = tokens.warmUp();
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
       return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${actualPort}`;
     },
-    async close() {
-      await app.close();
-      await upstream.close();
-      await simulator?.close();
+    close() {
+      closing ??= (async () => {
+        // app.close() waits for requests in flight; a client holding a connection open
+        // without a request (a preconnect, a port probe) would hold it forever.
+        const force = setTimeout(() => app.server.closeAllConnections(), settings.shutdownGraceMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+        }
+        await warmUp;
+        await upstream.close();
+        await simulator?.close();
+      })();
+      return closing;
     },
   };
 }

@@ -3,7 +3,7 @@
 // account of the spec, and requests shaped like curl's (Accept: */*, curl's User-Agent).
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, spawnServe, waitForListening, type CliProcess } from './helpers/cli.js';
+import { spawnServe, waitForListening, type CliProcess } from './helpers/cli.js';
 import { rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { tempDir } from './helpers/stack.js';
 
@@ -12,7 +12,6 @@ let url: string;
 let dataDir: string;
 
 beforeAll(async () => {
-  await ensureBuilt();
   dataDir = await tempDir('evgw-spec-');
   proc = spawnServe({ PORT: '0', EVERCYCLE_DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   url = await waitForListening(proc);

@@ -3,10 +3,11 @@
 // naming the problem, with nothing listening; without EVERCYCLE_BASE_URL it runs the
 // built-in simulator; SIGTERM ends it with exit code 0.
 import { rm, writeFile, mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApisDir } from './helpers/apis-dir.js';
-import { ensureBuilt, spawnServe, waitForListening, type CliProcess } from './helpers/cli.js';
+import { spawnServe, waitForListening, type CliProcess } from './helpers/cli.js';
 import { freePort, isListening } from './helpers/ports.js';
 import { tempDir } from './helpers/stack.js';
 
@@ -14,7 +15,6 @@ let scratch: string;
 const running: CliProcess[] = [];
 
 beforeAll(async () => {
-  await ensureBuilt();
   scratch = await tempDir('evgw-startup-');
 }, 120_000);
 afterAll(async () => {
@@ -127,6 +127,20 @@ describe('with EVERCYCLE_BASE_URL unset', () => {
     const warning = proc.logs().find((l) => typeof l.msg === 'string' && /SIMULATOR/.test(l.msg));
     expect(warning, proc.stdout()).toBeDefined();
     expect(warning!.level).toBeGreaterThanOrEqual(40); // warn or above
+  });
+
+  it('SIGTERM is not held up by a connection that never sent a request (SHUTDOWN_GRACE_MS)', async () => {
+    const p = spawnServe({ PORT: '0', EVERCYCLE_DATA_DIR: path.join(scratch, 'grace'), SHUTDOWN_GRACE_MS: '500' });
+    running.push(p);
+    const base = await waitForListening(p);
+    const idle = net.connect(Number(new URL(base).port), '127.0.0.1');
+    await new Promise((resolve) => idle.once('connect', resolve));
+    idle.on('error', () => {});
+    const started = Date.now();
+    const { code } = await p.stop();
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    idle.destroy();
   });
 
   it('SIGTERM ends it with exit code 0 and the port is released', async () => {

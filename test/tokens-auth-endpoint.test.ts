@@ -130,12 +130,15 @@ describe('POST /api/auth: bad requests', () => {
   it.each([
     ['with a JSON type', { 'content-type': 'application/json' }],
     ['without a content type', {} as Record<string, string>],
+    ['as a form post', { 'content-type': 'application/x-www-form-urlencoded' }],
   ])('answers 400 JSON for a body that is not JSON (%s)', async (_name, headers) => {
     const s = shared;
-    const res = await rawRequest(s.url, 'POST', '/api/auth', { headers, body: '{"username": "user@example.com", ' });
+    const body = headers['content-type']?.startsWith('application/x-www') ? 'username=user%40example.com&password=secret' : '{"username": "user@example.com", ';
+    const res = await rawRequest(s.url, 'POST', '/api/auth', { headers, body });
     expect(res.status).toBe(400);
     expect(res.json.status).toBe('error');
-    expect(res.json.message).toMatch(/not valid JSON/);
+    expect(res.json.message).toMatch(/not valid JSON|must be JSON/);
+    expect(res.text).not.toContain('secret');
     expect(count(s.sim.calls(), SIGNIN)).toBe(0);
   });
 });

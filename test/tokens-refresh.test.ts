@@ -75,6 +75,19 @@ describe('token validity', () => {
     expect(count(s.sim.calls(), REFRESH)).toBe(1);
   });
 
+  it('a lifetime shorter than twice the skew is still usable: the skew shrinks to half the lifetime', async () => {
+    const clock = manualClock();
+    stack = await startStack({ now: clock.now, simulator: { now: clock.now, tokenTtlS: 60 } });
+    await signIn(stack);
+    expect((await health(stack.url)).authenticated).toBe(true);
+    clock.advanceS(29);
+    expect((await getAll(stack.url)).status).toBe(200);
+    expect(count(stack.sim.calls(), REFRESH)).toBe(0);
+    clock.advanceS(1);
+    expect((await getAll(stack.url)).status).toBe(200);
+    expect(count(stack.sim.calls(), REFRESH)).toBe(1);
+  });
+
   it('calls that need no token (auth: false) never refresh', async () => {
     const { s, clock } = await signedIn();
     clock.advanceS(TTL_S * 2);

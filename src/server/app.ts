@@ -1,6 +1,7 @@
 // The Fastify application: framework settings, body handling, error shape, routes.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { errorBody } from '../errors.js';
 import type { GatewayDeps } from './deps.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { requestIdFor } from './request-id.js';
@@ -19,7 +20,8 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     logController: new RequestLogController(),
     // An API name longer than this is not a name.
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
+    // Answered by our own hook below, in our error shape.
+    return503OnClosing: false,
     // Errors raised before routing, in our {"status":"error","message"} shape too.
     frameworkErrors,
     clientErrorHandler,
@@ -29,8 +31,17 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+  // Once shutdown starts, requests arriving on kept-alive connections are turned away
+  // (with Connection: close) while the ones in flight finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) {
+      return reply.code(503).header('connection', 'close').header('retry-after', '1').send(errorBody('gateway is shutting down; retry'));
+    }
   });
 
   installRequestTrace(app);

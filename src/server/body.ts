@@ -20,7 +20,7 @@ export function isJsonContentType(contentType: string | undefined): boolean {
  * A body with another or no declared type is accepted when it parses as JSON, because
  * `curl -d '{...}'` labels JSON as a form; anything else is 415.
  */
-export function readJsonBody(body: unknown, contentType: string | undefined): JsonBody {
+export function readJsonBody(body: unknown, contentType: string | undefined, options: { nonJsonStatus?: 400 | 415 } = {}): JsonBody {
   if (!Buffer.isBuffer(body) || body.length === 0) return { raw: undefined, value: undefined };
   const text = body.toString('utf8');
   try {
@@ -32,6 +32,6 @@ export function readJsonBody(body: unknown, contentType: string | undefined): Js
       const position = /at position (\d+)/.exec((err as Error).message)?.[1];
       throw new GatewayError(400, `request body is not valid JSON${position === undefined ? '' : ` (at position ${position})`}`);
     }
-    throw new GatewayError(415, `request body must be JSON (got content-type ${contentType.split(';')[0]})`);
+    throw new GatewayError(options.nonJsonStatus ?? 415, `request body must be JSON (got content-type ${contentType.split(';')[0]})`);
   }
 }

@@ -22,6 +22,8 @@ const fileSchema = z.object({
 
 export class FileTokenStore implements TokenStore {
   readonly file: string;
+  /** Writes run one after another, so the file always ends with the last one asked for. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
@@ -50,7 +52,21 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  async save(tokens: TokenSet): Promise<void> {
+  save(tokens: TokenSet): Promise<void> {
+    return this.serialized(() => this.write(tokens));
+  }
+
+  clear(): Promise<void> {
+    return this.serialized(() => rm(this.file, { force: true }));
+  }
+
+  private serialized(task: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(task, task);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private async write(tokens: TokenSet): Promise<void> {
     await this.ensureDir();
     const tmp = path.join(this.dir, `.${FILE_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(tmp, 'wx', 0o600);
@@ -67,10 +83,6 @@ export class FileTokenStore implements TokenStore {
       throw err;
     }
     await syncDir(this.dir);
-  }
-
-  async clear(): Promise<void> {
-    await rm(this.file, { force: true });
   }
 
   private async ensureDir(): Promise<void> {

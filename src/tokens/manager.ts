@@ -85,7 +85,10 @@ export class TokenManager {
   }
 
   private isValid(tokens: TokenSet): boolean {
-    return tokens.expiresAt - this.now() > this.options.skewS * 1000;
+    // The skew never exceeds half the token's lifetime: with ExpiresIn <= skew a token
+    // would be stale on arrival and every call would renew first.
+    const skewMs = Math.min(this.options.skewS * 1000, (tokens.expiresAt - tokens.obtainedAt) / 2);
+    return tokens.expiresAt - this.now() > skewMs;
   }
 
   private renewOnce(): Promise<TokenSet> {

@@ -1,65 +1,15 @@
 // The real command-line entry point (`node dist/cli/main.js serve`, what `npm start` runs)
 // as a child process: for start-up behaviour (exit codes, messages, nothing listening) and
 // for the spec's curl examples against the built-in simulator.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { REPO_ROOT } from './stack.js';
 
+// Built by test/global-setup.ts before any test runs.
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Settings the child must not inherit from whoever runs the tests. */
 const SETTING_VARS = /^(EVERCYCLE_|SIMULATOR_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT_BYTES$|NODE_ENV$)/;
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    const t = entry.isDirectory() ? await newestMtime(full) : (await stat(full)).mtimeMs;
-    if (t > newest) newest = t;
-  }
-  return newest;
-}
-
-async function distIsCurrent(): Promise<boolean> {
-  try {
-    const built = (await stat(CLI)).mtimeMs;
-    return built >= (await newestMtime(path.join(REPO_ROOT, 'src')));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Build dist/ when it is missing or older than src/ (`npm test` does not build). Test files
- * run in parallel workers, so the build is guarded by a lock folder: one builds, the
- * others wait and then find dist current.
- */
-export async function ensureBuilt(): Promise<void> {
-  if (await distIsCurrent()) return;
-  const lock = path.join(os.tmpdir(), `evgw-build-${Buffer.from(REPO_ROOT).toString('hex').slice(-24)}.lock`);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for too long (remove it if stale)`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    if (await distIsCurrent()) return;
-    const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT }).catch((err: { stdout?: string; message: string }) => {
-      throw new Error(`build failed: ${err.stdout ?? err.message}`);
-    });
-  } finally {
-    await rmdir(lock).catch(() => {});
-  }
-}
 
 export interface CliProcess {
   child: ChildProcess;

@@ -8,7 +8,8 @@ import { methodNotAllowed } from '../errors.js';
 
 export function authRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.post('/api/auth', async (request) => {
-    const { value } = readJsonBody(request.body, request.headers['content-type']);
+    // The contract: 400 for any body that is not valid JSON (a form post included).
+    const { value } = readJsonBody(request.body, request.headers['content-type'], { nonJsonStatus: 400 });
     const { username, password } = credentialsFrom(value);
     try {
       await deps.tokens.signIn(username, password);
