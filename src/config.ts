@@ -46,7 +46,35 @@ export const SETTINGS = {
   tokenSkewS: { env: 'EVERCYCLE_TOKEN_SKEW_S', default: '60', description: 'Seconds before expiry at which a token stops counting as valid and is refreshed.', schema: nonNegativeInt },
   signinPath: { env: 'EVERCYCLE_SIGNIN_PATH', default: '/v1/auth/signin', description: 'Upstream sign-in path.', schema: upstreamPath },
   refreshPath: { env: 'EVERCYCLE_REFRESH_PATH', default: '/v1/auth/refresh', description: 'Upstream token refresh path (POST {"refresh_token": ...}).', schema: upstreamPath },
-  timeoutMs: { env: 'EVERCYCLE_TIMEOUT_MS', default: '30000', description: 'Default upstream timeout in ms (per-API override: timeout_ms). A timeout answers 504.', schema: positiveInt },
+  connectTimeoutMs: { env: 'EVERCYCLE_CONNECT_TIMEOUT_MS', default: '5000', description: 'Upstream connect timeout in ms (per API: connect_timeout_ms).', schema: positiveInt },
+  timeoutMs: {
+    env: 'EVERCYCLE_TIMEOUT_MS',
+    default: '30000',
+    description: 'Default for both the headers and the body timeout, in ms (per API: timeout_ms). A timeout answers 504.',
+    schema: positiveInt,
+  },
+  headersTimeoutMs: { env: 'EVERCYCLE_HEADERS_TIMEOUT_MS', default: '', description: 'Time from sending a request to the response headers, in ms (per API: headers_timeout_ms). Unset: EVERCYCLE_TIMEOUT_MS.', schema: positiveInt.optional() },
+  bodyTimeoutMs: { env: 'EVERCYCLE_BODY_TIMEOUT_MS', default: '', description: 'Time to read a whole response body, in ms (per API: body_timeout_ms). Unset: EVERCYCLE_TIMEOUT_MS.', schema: positiveInt.optional() },
+  retryAttempts: { env: 'EVERCYCLE_RETRY_ATTEMPTS', default: '3', description: 'Tries per call, the first included, for retryable failures (per API: retry.attempts; 1 disables retries).', schema: positiveInt },
+  retryBudgetMs: { env: 'EVERCYCLE_RETRY_BUDGET_MS', default: '10000', description: 'Retries must start within this many ms of the first try (per API: retry.budget_ms). A longer Retry-After is passed to the client at once.', schema: nonNegativeInt },
+  retryBaseDelayMs: { env: 'EVERCYCLE_RETRY_BASE_MS', default: '200', description: 'Backoff cap of the first retry in ms; doubles per retry, full jitter.', schema: nonNegativeInt },
+  retryMaxDelayMs: { env: 'EVERCYCLE_RETRY_MAX_MS', default: '3000', description: 'Largest backoff cap in ms.', schema: nonNegativeInt },
+  breakerFailures: { env: 'EVERCYCLE_BREAKER_FAILURES', default: '5', description: 'Consecutive upstream failures (no answer or 5xx) that open the circuit breaker.', schema: positiveInt },
+  breakerOpenMs: { env: 'EVERCYCLE_BREAKER_OPEN_MS', default: '10000', description: 'How long the open breaker answers 503 before letting one probe through, in ms.', schema: positiveInt },
+  signinBackoffMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MS', default: '5000', description: 'After a rejected service-account sign-in, wait this long (doubling per failure) before the next attempt, in ms.', schema: positiveInt },
+  signinBackoffMaxMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MAX_MS', default: '300000', description: 'Longest wait between rejected service-account sign-ins, in ms.', schema: positiveInt },
+  refreshCooldownMs: { env: 'EVERCYCLE_REFRESH_COOLDOWN_MS', default: '10000', description: 'After a failed token refresh, no new attempt for this many ms.', schema: nonNegativeInt },
+  refreshAheadS: { env: 'EVERCYCLE_REFRESH_AHEAD_S', default: '120', description: 'Refresh in the background this many seconds before the token stops counting as valid (0: only on demand).', schema: nonNegativeInt },
+  secretKey: {
+    env: 'EVERCYCLE_SECRET_KEY',
+    default: '',
+    description: 'Encrypt the token file with AES-256-GCM: 32 bytes as 64 hex characters or base64 (`openssl rand -hex 32`). Never logged.',
+    schema: z.string().transform((v, ctx) => {
+      const key = parseKey(v.trim());
+      if (!key) ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)' });
+      return key ?? Buffer.alloc(0);
+    }).optional(),
+  },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest accepted request body in bytes; larger bodies answer 413.', schema: positiveInt },
   shutdownGraceMs: {
     env: 'SHUTDOWN_GRACE_MS',
@@ -104,6 +132,15 @@ function isSecret(envName: string): boolean {
 function shown(envName: string, raw: string | undefined): string | undefined {
   if (isSecret(envName)) return '***';
   return raw?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
+function parseKey(value: string): Buffer | undefined {
+  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(value)) {
+    const key = Buffer.from(value, 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
 }
 
 /** The settings table as markdown, for the README and `--help`. */

@@ -10,6 +10,8 @@ import { FileTokenStore } from './tokens/file-store.js';
 import { TokenManager } from './tokens/manager.js';
 import type { TokenStore } from './tokens/types.js';
 import { UpstreamAuthApi } from './upstream/auth-api.js';
+import { UpstreamBreaker } from './upstream/breaker.js';
+import { resolveCallOptions } from './upstream/call-options.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface GatewayOptions {
@@ -48,19 +50,29 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     );
   }
 
-  const upstream = new UpstreamClient({ baseUrl });
+  const breaker = new UpstreamBreaker({ failures: settings.breakerFailures, openMs: settings.breakerOpenMs });
+  const upstream = new UpstreamClient({ baseUrl, breaker, logger });
   const tokens = new TokenManager({
-    store: options.store ?? new FileTokenStore(settings.dataDir, logger),
-    auth: new UpstreamAuthApi({ client: upstream, signinPath: settings.signinPath, refreshPath: settings.refreshPath, timeoutMs: settings.timeoutMs }),
+    store: options.store ?? new FileTokenStore(settings.dataDir, logger, settings.secretKey),
+    auth: new UpstreamAuthApi({
+      client: upstream,
+      signinPath: settings.signinPath,
+      refreshPath: settings.refreshPath,
+      call: resolveCallOptions(settings),
+    }),
     logger,
     skewS: settings.tokenSkewS,
     credentials: settings.username && settings.password ? { username: settings.username, password: settings.password } : undefined,
+    signinBackoffMs: settings.signinBackoffMs,
+    signinBackoffMaxMs: settings.signinBackoffMaxMs,
+    refreshCooldownMs: settings.refreshCooldownMs,
+    refreshAheadS: settings.refreshAheadS,
     now: options.now,
   });
   await tokens.init();
 
   const app = buildApp(
-    { settings, definitions: () => definitions, tokens, upstream, upstreamLabel: simulator ? 'simulator' : baseUrl },
+    { settings, definitions: () => definitions, tokens, upstream, breaker, upstreamLabel: simulator ? 'simulator' : baseUrl },
     logger,
   );
 
@@ -89,6 +101,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
           clearTimeout(force);
         }
         await warmUp;
+        await tokens.stop();
         await upstream.close();
         await simulator?.close();
       })();

@@ -171,7 +171,7 @@ describe('loadDefinitions: invalid folders', () => {
     );
     expect(lines[2]).toBe(
       `${path.join(dir, 'b-typo.json')}: method: expected one of GET, POST, PUT, PATCH, DELETE, got "get"; ` +
-        'metod: unknown field (allowed: method, path, description, auth, params, query, body, timeout_ms)',
+        'metod: unknown field (allowed: method, path, description, auth, params, query, body, timeout_ms, connect_timeout_ms, headers_timeout_ms, body_timeout_ms, retry)',
     );
     expect(lines[3]).toBe(`${path.join(dir, 'c-array.json')}: expected a JSON object at the top level, got an array`);
     expect(err.problems).toHaveLength(6);

@@ -26,9 +26,9 @@ describe('parseDefinition: valid files', () => {
     expect(def.params).toEqual({ id: 'string' });
     expect(def.query).toEqual({});
     expect(def.body).toBeUndefined();
-    expect(def.timeoutMs).toBeUndefined();
+    expect(def.timeouts).toEqual({});
+    expect(def.retry).toEqual({});
     expect('body' in def).toBe(false);
-    expect('timeoutMs' in def).toBe(false);
     expect(def.template.names).toEqual(['id']);
     expect(def.template.render({ id: '5' })).toBe('/v1/asset/5');
   });
@@ -48,7 +48,31 @@ describe('parseDefinition: valid files', () => {
     expect(def.params).toEqual({ id: 'integer', grade: 'string' });
     expect(def.query).toEqual({ page_num: { type: 'integer', description: 'Page', required: true }, q: { type: 'string' } });
     expect(def.body).toEqual({ type: 'object', properties: { price: { type: 'number' } }, required: ['price'] });
-    expect(def.timeoutMs).toBe(600000);
+    expect(def.timeouts).toEqual({ headersMs: 600000, bodyMs: 600000 });
+  });
+
+  it('maps the per-API timeouts and retry; specific timeouts override timeout_ms', () => {
+    const def = parseDefinition('t', {
+      ...minimal,
+      timeout_ms: 5000,
+      connect_timeout_ms: 100,
+      body_timeout_ms: 9000,
+      retry: { attempts: 5, budget_ms: 2000 },
+    });
+    expect(def.timeouts).toEqual({ connectMs: 100, headersMs: 5000, bodyMs: 9000 });
+    expect(def.retry).toEqual({ attempts: 5, budgetMs: 2000 });
+    expect(parseDefinition('t', { ...minimal, retry: false }).retry).toEqual({ attempts: 1 });
+  });
+
+  it.each([
+    [{ retry: true }, 'retry'],
+    [{ retry: { attempts: 0 } }, 'retry.attempts'],
+    [{ retry: { attempts: 11 } }, 'retry.attempts'],
+    [{ retry: { tries: 2 } }, 'retry.tries'],
+    [{ connect_timeout_ms: 0 }, 'connect_timeout_ms'],
+    [{ body_timeout_ms: 1.5 }, 'body_timeout_ms'],
+  ])('refuses bad resilience fields %j, naming %s', (extra, field) => {
+    expect(() => parseDefinition('t', { ...minimal, ...extra })).toThrow(field);
   });
 
   it('returns a deeply frozen copy that later changes to the input cannot reach', () => {
@@ -73,8 +97,8 @@ describe('parseDefinition: valid files', () => {
   });
 
   it('accepts the boundary timeouts 1 and 600000', () => {
-    expect(parseDefinition('t', { ...minimal, timeout_ms: 1 }).timeoutMs).toBe(1);
-    expect(parseDefinition('t', { ...minimal, timeout_ms: 600000 }).timeoutMs).toBe(600000);
+    expect(parseDefinition('t', { ...minimal, timeout_ms: 1 }).timeouts.headersMs).toBe(1);
+    expect(parseDefinition('t', { ...minimal, timeout_ms: 600000 }).timeouts.bodyMs).toBe(600000);
   });
 });
 

@@ -7,14 +7,14 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rawRequest } from './helpers/raw-http.js';
 import { json, startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.js';
-import { startGateway, type StartedGateway } from './helpers/stack.js';
+import { ONE_TRY, startGateway, type StartedGateway } from './helpers/stack.js';
 
 let upstream: RecordingUpstream;
 let gw: StartedGateway;
 
 beforeAll(async () => {
   upstream = await startRecordingUpstream();
-  gw = await startGateway(upstream.url, { env: { EVERCYCLE_USERNAME: 'svc@example.com', EVERCYCLE_PASSWORD: 'pw' } });
+  gw = await startGateway(upstream.url, { env: { ...ONE_TRY, EVERCYCLE_USERNAME: 'svc@example.com', EVERCYCLE_PASSWORD: 'pw' } });
 });
 afterAll(async () => {
   await gw?.close();

@@ -7,7 +7,7 @@ import { makeApisDir } from './helpers/apis-dir.js';
 import { freePort } from './helpers/ports.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { json, startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.js';
-import { startGateway, type StartedGateway } from './helpers/stack.js';
+import { ONE_TRY, startGateway, type StartedGateway } from './helpers/stack.js';
 
 const SVC = { EVERCYCLE_USERNAME: 'svc@example.com', EVERCYCLE_PASSWORD: 'pw' };
 const SIGNIN_BODY = JSON.stringify({ username: 'u@example.com', password: 'p' });
@@ -28,7 +28,7 @@ describe('upstream unreachable', () => {
   let gw: StartedGateway;
   beforeAll(async () => {
     const closed = await freePort(); // nothing listens there
-    gw = await startGateway(`http://127.0.0.1:${closed}`);
+    gw = await startGateway(`http://127.0.0.1:${closed}`, { env: ONE_TRY });
   });
   afterAll(async () => {
     await gw?.close();
@@ -55,7 +55,7 @@ describe('upstream goes away and comes back', () => {
   let gw: StartedGateway;
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
-    gw = await startGateway(upstream.url, { env: SVC });
+    gw = await startGateway(upstream.url, { env: { ...ONE_TRY, ...SVC } });
   });
   afterAll(async () => {
     await gw?.close();
@@ -83,7 +83,7 @@ describe('upstream cut off or garbled', () => {
   let gw: StartedGateway;
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
-    gw = await startGateway(upstream.url, { env: SVC });
+    gw = await startGateway(upstream.url, { env: { ...ONE_TRY, ...SVC } });
   });
   afterAll(async () => {
     await gw?.close();
@@ -149,7 +149,7 @@ describe('upstream too slow', () => {
       },
     });
     // Default timeout 400 ms; slow-report overrides it down, patient-report up.
-    gw = await startGateway(upstream.url, { env: { ...SVC, EVERCYCLE_APIS_DIR: apisDir, EVERCYCLE_TIMEOUT_MS: '400' } });
+    gw = await startGateway(upstream.url, { env: { ...ONE_TRY, ...SVC, EVERCYCLE_APIS_DIR: apisDir, EVERCYCLE_TIMEOUT_MS: '400' } });
     await rawRequest(gw.url, 'GET', '/api/get-all'); // hold tokens before timing anything
   });
   afterAll(async () => {

@@ -69,14 +69,17 @@ describe('service account', () => {
     await waitUntil(() => count(s.sim.calls(), SIGNIN) === 1, 'the start-up sign-in');
     await waitUntil(() => s.logs.lines.some((l) => l.includes('Evercycle rejected the configured service account')), 'the refusal to be logged');
 
+    // Within the back-off after the refusal, calls answer 401 without a new attempt.
     const res = await getAll(s.url);
     expect(res.status).toBe(401);
-    expect(res.json).toEqual({ status: 'error', message: 'sign-in with the configured service account failed' });
+    expect(res.json.status).toBe('error');
+    expect(res.json.message).toMatch(/^sign-in with the configured service account failed; next attempt in [1-5] s$/);
     expect(count(s.sim.calls(), LIST)).toBe(0);
+    expect(count(s.sim.calls(), SIGNIN)).toBe(1);
 
     const h = await health(s.url);
     expect(h).toMatchObject({ status: 'ok', authenticated: false, token_expires_in_s: null });
-    const errors = s.logs.entries().filter((e) => e.level === 50 && e.msg === 'Evercycle rejected the configured service account');
+    const errors = s.logs.entries().filter((e) => e.level === 50 && e.msg === 'Evercycle rejected the configured service account; backing off');
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(s.logs.text).not.toContain('wrong-service-password');
 

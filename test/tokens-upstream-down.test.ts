@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { manualClock } from './helpers/clock.js';
 import { json } from './helpers/recording-upstream.js';
 import { startScriptedUpstream } from './helpers/scripted-upstream.js';
-import { startGateway, startStack, signIn } from './helpers/stack.js';
+import { ONE_TRY, startGateway, startStack, signIn } from './helpers/stack.js';
 import { getAll, health, postJson, tokenFile } from './helpers/tokens.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -39,7 +39,7 @@ describe('refresh while the upstream is down', () => {
     const clock = manualClock();
     const up = await startScriptedUpstream();
     cleanups.push(() => up.close());
-    const gw = await startGateway(up.url, { now: clock.now });
+    const gw = await startGateway(up.url, { now: clock.now, env: ONE_TRY });
     cleanups.push(() => gw.close());
     expect((await postJson(gw.url, '/api/auth', { username: 'u@example.com', password: 'pw' })).status).toBe(200);
     const stored = await readFile(tokenFile(gw.dataDir), 'utf8');
@@ -75,7 +75,7 @@ describe('refresh while the upstream is down', () => {
     const clock = manualClock();
     const up = await startScriptedUpstream();
     cleanups.push(() => up.close());
-    const gw = await startGateway(up.url, { now: clock.now, env: { EVERCYCLE_TIMEOUT_MS: '300' } });
+    const gw = await startGateway(up.url, { now: clock.now, env: { ...ONE_TRY, EVERCYCLE_TIMEOUT_MS: '300' } });
     cleanups.push(() => gw.close());
     expect((await postJson(gw.url, '/api/auth', { username: 'u@example.com', password: 'pw' })).status).toBe(200);
     const stored = await readFile(tokenFile(gw.dataDir), 'utf8');
@@ -93,7 +93,7 @@ describe('refresh while the upstream is down', () => {
     const clock = manualClock();
     const up = await startScriptedUpstream();
     cleanups.push(() => up.close());
-    const gw = await startGateway(up.url, { now: clock.now, env: { EVERCYCLE_USERNAME: 'svc@example.com', EVERCYCLE_PASSWORD: 'svc-pw' } });
+    const gw = await startGateway(up.url, { now: clock.now, env: { ...ONE_TRY, EVERCYCLE_USERNAME: 'svc@example.com', EVERCYCLE_PASSWORD: 'svc-pw' } });
     cleanups.push(() => gw.close());
     expect((await getAll(gw.url)).status).toBe(200);
     up.onRefresh = (_req, res) => json(res, 503, { message: 'Service Unavailable' });

@@ -8,6 +8,7 @@ import { compilePathTemplate, pathTemplateProblems } from './template.js';
 import {
   API_NAME_PATTERN,
   HTTP_METHODS,
+  MAX_RETRY_ATTEMPTS,
   MAX_TIMEOUT_MS,
   PATH_PARAM_TYPES,
   QUERY_PARAM_TYPES,
@@ -18,7 +19,21 @@ import {
   type QueryParamDoc,
 } from './types.js';
 
-const FIELDS = ['method', 'path', 'description', 'auth', 'params', 'query', 'body', 'timeout_ms'] as const;
+const FIELDS = [
+  'method',
+  'path',
+  'description',
+  'auth',
+  'params',
+  'query',
+  'body',
+  'timeout_ms',
+  'connect_timeout_ms',
+  'headers_timeout_ms',
+  'body_timeout_ms',
+  'retry',
+] as const;
+const RETRY_FIELDS = ['attempts', 'budget_ms'] as const;
 const QUERY_DOC_FIELDS = ['type', 'description', 'required'] as const;
 
 const queryDocSchema = z.strictObject({
@@ -26,6 +41,8 @@ const queryDocSchema = z.strictObject({
   description: z.string().optional(),
   required: z.boolean().optional(),
 });
+
+const timeoutMs = z.number().int().min(1).max(MAX_TIMEOUT_MS);
 
 const fileSchema = z.strictObject({
   method: z.enum(HTTP_METHODS),
@@ -42,7 +59,21 @@ const fileSchema = z.strictObject({
       for (const message of bodySchemaProblems(schema)) ctx.addIssue({ code: 'custom', message });
     })
     .optional(),
-  timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
+  // timeout_ms is shorthand for headers_timeout_ms and body_timeout_ms together.
+  timeout_ms: timeoutMs.optional(),
+  connect_timeout_ms: timeoutMs.optional(),
+  headers_timeout_ms: timeoutMs.optional(),
+  body_timeout_ms: timeoutMs.optional(),
+  // false: never retry this API.
+  retry: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        attempts: z.number().int().min(1).max(MAX_RETRY_ATTEMPTS).optional(),
+        budget_ms: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+      }),
+    ])
+    .optional(),
 });
 
 type FileShape = z.output<typeof fileSchema>;
@@ -139,10 +170,20 @@ export function parseDefinition(name: string, json: unknown, file = `${name}.jso
     params,
     query,
     ...(raw.body !== undefined ? { body: structuredClone(raw.body) } : {}),
-    ...(raw.timeout_ms !== undefined ? { timeoutMs: raw.timeout_ms } : {}),
+    timeouts: definedOnly({
+      connectMs: raw.connect_timeout_ms,
+      headersMs: raw.headers_timeout_ms ?? raw.timeout_ms,
+      bodyMs: raw.body_timeout_ms ?? raw.timeout_ms,
+    }),
+    retry: raw.retry === false ? { attempts: 1 } : definedOnly({ attempts: raw.retry?.attempts, budgetMs: raw.retry?.budget_ms }),
     template,
   };
   return deepFreeze(def);
+}
+
+/** The object without its undefined fields (exactOptionalPropertyTypes-friendly, and frozen cleanly). */
+function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
 /** One zod issue -> [field, message] pairs in our wording (one pair per unknown key). */
@@ -150,7 +191,7 @@ function formatIssue(issue: z.core.$ZodIssue): [string | undefined, string][] {
   const field = issue.path.length > 0 ? formatPath(issue.path) : undefined;
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = issue.path.length === 0 ? FIELDS : issue.path[0] === 'query' ? QUERY_DOC_FIELDS : [];
+      const allowed = issue.path.length === 0 ? FIELDS : issue.path[0] === 'query' ? QUERY_DOC_FIELDS : issue.path[0] === 'retry' ? RETRY_FIELDS : [];
       return issue.keys.map((key) => [
         field ? `${field}.${key}` : key,
         `unknown field${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''}`,

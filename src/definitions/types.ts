@@ -36,9 +36,27 @@ export interface ApiDefinition {
   query: Record<string, QueryParamDoc>;
   /** JSON Schema of the request body, when documented. */
   body?: Record<string, unknown>;
-  /** Per-API upstream timeout override, in ms. */
-  timeoutMs?: number;
+  /** Per-API upstream timeout overrides, in ms (unset: the gateway defaults). */
+  timeouts: UpstreamTimeouts;
+  /** Per-API retry override (unset fields: the gateway defaults). */
+  retry: RetryOverride;
   template: PathTemplate;
+}
+
+export interface UpstreamTimeouts {
+  /** Establishing a new connection. */
+  connectMs?: number;
+  /** From sending the request to the response headers. */
+  headersMs?: number;
+  /** Reading the whole response body once the headers arrived. */
+  bodyMs?: number;
+}
+
+export interface RetryOverride {
+  /** Tries in all, the first included (1 = never retry). */
+  attempts?: number;
+  /** Time within which retries may still start, from the first try, in ms. */
+  budgetMs?: number;
 }
 
 /** An immutable, fully validated set of definitions; lookups never touch the file system. */
@@ -59,10 +77,12 @@ export const API_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const RESERVED_API_NAMES: readonly string[] = Object.freeze(['auth', 'list']);
 /** Placeholder names inside `{...}` in a path template. */
 export const PLACEHOLDER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Upper bound of `timeout_ms` in a definition file: 10 minutes. */
+/** Upper bound of every `*timeout_ms` and `retry.budget_ms` in a definition file: 10 minutes. */
 export const MAX_TIMEOUT_MS = 600_000;
 /** Longest accepted value of a `string` path parameter, in UTF-16 code units. */
 export const MAX_STRING_PARAM_LENGTH = 1024;
+/** Upper bound of `retry.attempts`. */
+export const MAX_RETRY_ATTEMPTS = 10;
 
 /** One problem found in a definition file (or the folder); `field` is a dotted path such as `params.idd`. */
 export interface DefinitionProblem {

@@ -3,6 +3,7 @@
 import type { Settings } from '../config.js';
 import type { DefinitionSet } from '../definitions/types.js';
 import type { TokenManager } from '../tokens/manager.js';
+import type { UpstreamBreaker } from '../upstream/breaker.js';
 import type { UpstreamClient } from '../upstream/client.js';
 
 export interface GatewayDeps {
@@ -11,6 +12,7 @@ export interface GatewayDeps {
   definitions: () => DefinitionSet;
   tokens: TokenManager;
   upstream: UpstreamClient;
+  breaker: UpstreamBreaker;
   /** "simulator" when the built-in simulator is used, else the upstream base URL. */
   upstreamLabel: string;
 }

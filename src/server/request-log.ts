@@ -7,8 +7,10 @@ import { LogController, type FastifyInstance, type FastifyReply, type FastifyReq
 export interface ProxyTrace {
   api?: string;
   upstreamMs: number;
-  /** Upstream calls made (1, or 2 after a token replay). */
+  /** Upstream tries made (retries and a token replay included). */
   upstreamCalls: number;
+  /** Of those, retries after a retryable failure. */
+  retries: number;
 }
 
 declare module 'fastify' {
@@ -38,7 +40,7 @@ export class RequestLogController extends LogController {
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 10) / 10,
       ...(trace?.api !== undefined && { api: trace.api }),
-      ...(trace && { upstream_ms: Math.round(trace.upstreamMs * 10) / 10, upstream_calls: trace.upstreamCalls }),
+      ...(trace && { upstream_ms: Math.round(trace.upstreamMs * 10) / 10, upstream_calls: trace.upstreamCalls, retries: trace.retries }),
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');

@@ -1,24 +1,33 @@
 // Tokens on disk: <dataDir>/tokens.json, owner-only (file 0600, folder 0700), replaced
 // atomically (temp file, fsync, rename, fsync of the folder) so a crash mid-write leaves
-// either the old file or the new one, never a torn one.
+// either the old file or the new one, never a torn one. With a key, the tokens inside
+// are sealed with AES-256-GCM (crypto.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { open as unseal, seal, TokenDecryptError } from './crypto.js';
 import type { TokenSet, TokenStore } from './types.js';
 
 const FILE_NAME = 'tokens.json';
 const FORMAT_VERSION = 1;
 
-const fileSchema = z.object({
-  version: z.literal(FORMAT_VERSION),
+const tokensSchema = z.object({
   accessToken: z.string().min(1),
   idToken: z.string().min(1),
   refreshToken: z.string().min(1),
   expiresAt: z.number().int(),
   obtainedAt: z.number().int(),
 });
+
+const fileSchema = z.union([
+  z.object({
+    version: z.literal(FORMAT_VERSION),
+    sealed: z.object({ alg: z.literal('aes-256-gcm'), iv: z.string(), tag: z.string(), data: z.string() }),
+  }),
+  tokensSchema.extend({ version: z.literal(FORMAT_VERSION) }),
+]);
 
 export class FileTokenStore implements TokenStore {
   readonly file: string;
@@ -28,6 +37,8 @@ export class FileTokenStore implements TokenStore {
   constructor(
     private readonly dir: string,
     private readonly logger: Logger,
+    /** 32-byte AES key: the file is encrypted at rest when set. */
+    private readonly key?: Buffer,
   ) {
     this.file = path.join(dir, FILE_NAME);
   }
@@ -43,13 +54,31 @@ export class FileTokenStore implements TokenStore {
       return null;
     }
     try {
-      const { version: _version, ...tokens } = fileSchema.parse(JSON.parse(text));
-      return tokens;
-    } catch {
+      const parsed = fileSchema.parse(JSON.parse(text));
+      if (!('sealed' in parsed)) {
+        const { version: _version, ...tokens } = parsed;
+        if (this.key) this.logger.info({ file: this.file }, 'token file is not encrypted yet; it will be on the next save');
+        return tokens;
+      }
+      if (!this.key) {
+        this.logger.error({ file: this.file }, 'token file is encrypted but EVERCYCLE_SECRET_KEY is not set; starting unauthenticated');
+        return null;
+      }
+      return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, this.key)));
+    } catch (err) {
+      if (err instanceof TokenDecryptError) {
+        this.logger.error({ file: this.file }, `${err.message}; starting unauthenticated`);
+        return null;
+      }
       // Never log the content: it may hold half a token.
       this.logger.warn({ file: this.file }, 'token file is corrupt; starting unauthenticated');
       return null;
     }
+  }
+
+  /** Resolves once every write asked for so far is on disk. */
+  async flush(): Promise<void> {
+    await this.writes;
   }
 
   save(tokens: TokenSet): Promise<void> {
@@ -71,7 +100,8 @@ export class FileTokenStore implements TokenStore {
     const tmp = path.join(this.dir, `.${FILE_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(tmp, 'wx', 0o600);
     try {
-      await handle.writeFile(JSON.stringify({ version: FORMAT_VERSION, ...tokens }));
+      const content = this.key ? { version: FORMAT_VERSION, sealed: seal(JSON.stringify(tokens), this.key) } : { version: FORMAT_VERSION, ...tokens };
+      await handle.writeFile(JSON.stringify(content));
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,6 +1,16 @@
 // The gateway's Evercycle session: which tokens it holds, whether they are still valid,
-// and renewing them. Renewal is single flight: however many requests find the token
-// expired at once, one refresh (or sign-in) goes upstream and all of them await it.
+// and renewing them.
+//
+// - Renewal is single flight: however many requests find the token expired at once, one
+//   refresh (or sign-in) goes upstream and all of them await it.
+// - Sign-ins never overlap (at most one in flight), and after the service account is
+//   rejected the next attempt waits, doubling each time: a wrong password must never
+//   hammer the sign-in endpoint until Evercycle locks the account.
+// - After a refresh fails for want of an answer (outage, 5xx), no new attempt for a short
+//   cooldown: a broken refresh endpoint sees a few calls a minute, not one per request.
+//   Meanwhile a token that has not actually expired yet is still used.
+// - Shortly before the token stops counting as valid it is refreshed in the background,
+//   so callers rarely wait on a refresh.
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { AuthRejectedError, type AuthApi, type AuthResult, type TokenSet, type TokenStore } from './types.js';
@@ -12,7 +22,14 @@ export interface TokenManagerOptions {
   /** A token stops counting as valid this many seconds before it expires. */
   skewS: number;
   /** Service credentials: when set, the gateway signs in by itself whenever it has no valid token. */
-  credentials?: { username: string; password: string };
+  credentials?: { username: string; password: string } | undefined;
+  /** First wait after a rejected service sign-in (ms); doubles per further rejection up to signinBackoffMaxMs. */
+  signinBackoffMs?: number;
+  signinBackoffMaxMs?: number;
+  /** No new refresh attempt for this long after one failed without an answer (ms). */
+  refreshCooldownMs?: number;
+  /** Refresh in the background this long (s) before the token stops counting as valid; 0 disables. */
+  refreshAheadS?: number;
   now?: () => number;
 }
 
@@ -25,18 +42,36 @@ export interface TokenStatus {
 export const REFRESH_FAILED_MESSAGE = 'token refresh failed: POST /api/auth again';
 export const NOT_AUTHENTICATED_MESSAGE = 'not authenticated: POST /api/auth first';
 
+const DEFAULTS = { signinBackoffMs: 5_000, signinBackoffMaxMs: 300_000, refreshCooldownMs: 10_000, refreshAheadS: 120 };
+
 export class TokenManager {
   private tokens: TokenSet | null = null;
   private renewing: Promise<TokenSet> | null = null;
+  /** Tail of the sign-in queue: sign-ins run one at a time. */
+  private signInTail: Promise<unknown> = Promise.resolve();
+  private signinFailures = 0;
+  private nextSigninAt = 0;
+  /** Until when a failed refresh blocks new attempts, and why it failed. */
+  private refreshBlock: { until: number; error: GatewayError } | null = null;
+  private proactiveTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly now: () => number;
+  private readonly cfg: typeof DEFAULTS;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.now = options.now ?? Date.now;
+    this.cfg = {
+      signinBackoffMs: options.signinBackoffMs ?? DEFAULTS.signinBackoffMs,
+      signinBackoffMaxMs: options.signinBackoffMaxMs ?? DEFAULTS.signinBackoffMaxMs,
+      refreshCooldownMs: options.refreshCooldownMs ?? DEFAULTS.refreshCooldownMs,
+      refreshAheadS: options.refreshAheadS ?? DEFAULTS.refreshAheadS,
+    };
   }
 
   /** Load persisted tokens. Call once before serving. */
   async init(): Promise<void> {
     this.tokens = await this.options.store.load();
+    if (this.tokens) this.scheduleProactiveRefresh(this.tokens);
   }
 
   status(): TokenStatus {
@@ -51,17 +86,28 @@ export class TokenManager {
 
   /** Sign in with the given credentials (POST /api/auth) and store the tokens. */
   async signIn(username: string, password: string): Promise<void> {
-    const result = await this.options.auth.signIn(username, password);
-    if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
-    await this.adopt(result, result.RefreshToken);
+    const result = await this.serialSignIn(username, password);
+    await this.adopt(result, result.RefreshToken!);
+    // A human just supplied working credentials: lift any back-off from earlier failures.
+    this.signinFailures = 0;
+    this.nextSigninAt = 0;
     this.options.logger.info('signed in to Evercycle; tokens stored');
   }
 
-  /** A valid token set, renewing first when needed. Throws GatewayError (401/502/504) when none can be had. */
+  /** A valid token set, renewing first when needed. Throws GatewayError (401/502/503/504) when none can be had. */
   async getValid(): Promise<TokenSet> {
     const current = this.tokens;
     if (current && this.isValid(current)) return current;
-    return this.renewOnce();
+    try {
+      return await this.renewOnce();
+    } catch (err) {
+      // An outage is no reason to stop using a token that has not actually expired.
+      if (err instanceof GatewayError && err.statusCode >= 500 && current && this.tokens === current && current.expiresAt > this.now()) {
+        this.options.logger.warn({ reason: err.message }, 'token renewal failed; using the current token until it expires');
+        return current;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -80,15 +126,26 @@ export class TokenManager {
     try {
       await this.renewOnce();
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message }, 'start-up sign-in failed; will retry on the next request');
+      this.options.logger.warn({ reason: (err as Error).message }, 'start-up sign-in failed; will retry on the next request');
     }
   }
 
+  /** Stop background work and wait until the token store has written everything (shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.proactiveTimer);
+    await this.renewing?.catch(() => {});
+    await this.options.store.flush();
+  }
+
   private isValid(tokens: TokenSet): boolean {
-    // The skew never exceeds half the token's lifetime: with ExpiresIn <= skew a token
-    // would be stale on arrival and every call would renew first.
-    const skewMs = Math.min(this.options.skewS * 1000, (tokens.expiresAt - tokens.obtainedAt) / 2);
-    return tokens.expiresAt - this.now() > skewMs;
+    return this.now() < this.validUntil(tokens);
+  }
+
+  /** When the token stops counting as valid. The skew never exceeds half the lifetime:
+   * with ExpiresIn <= skew a token would be stale on arrival and every call would renew. */
+  private validUntil(tokens: TokenSet): number {
+    return tokens.expiresAt - Math.min(this.options.skewS * 1000, (tokens.expiresAt - tokens.obtainedAt) / 2);
   }
 
   private renewOnce(): Promise<TokenSet> {
@@ -99,22 +156,31 @@ export class TokenManager {
   }
 
   private async renew(): Promise<TokenSet> {
-    const { auth, credentials, logger } = this.options;
+    const { credentials, logger } = this.options;
     const held = this.tokens;
     // A POST /api/auth that completes while this renewal is upstream replaces the tokens:
     // that newer sign-in wins over whatever this renewal brings back, and a refused
     // renewal must not throw it away.
     const superseded = (): TokenSet | null => (this.tokens && this.tokens !== held ? this.tokens : null);
     if (held) {
+      const block = this.refreshBlock;
+      if (block && this.now() < block.until) throw cooldownError(block, this.now());
       try {
-        const result = await auth.refresh(held.refreshToken);
+        const result = await this.options.auth.refresh(held.refreshToken);
+        this.refreshBlock = null;
         const newer = superseded();
         if (newer) return newer;
         logger.info('Evercycle token refreshed');
         // Cognito's refresh answer carries no RefreshToken: keep the one we have.
         return await this.adopt(result, result.RefreshToken ?? held.refreshToken);
       } catch (err) {
-        if (!(err instanceof AuthRejectedError)) throw err;
+        if (!(err instanceof AuthRejectedError)) {
+          if (err instanceof GatewayError) {
+            this.refreshBlock = { until: this.now() + this.cfg.refreshCooldownMs, error: err };
+            logger.warn({ reason: err.message, cooldown_ms: this.cfg.refreshCooldownMs }, 'token refresh failed; pausing refresh attempts');
+          }
+          throw err;
+        }
         logger.warn({ upstream_status: err.upstreamStatus }, 'Evercycle rejected the refresh token');
         const newer = superseded();
         if (newer) return newer;
@@ -125,21 +191,45 @@ export class TokenManager {
       }
     }
     if (!credentials) throw new GatewayError(401, NOT_AUTHENTICATED_MESSAGE);
+    const waitMs = this.nextSigninAt - this.now();
+    if (waitMs > 0) {
+      throw new GatewayError(401, `sign-in with the configured service account failed; next attempt in ${Math.ceil(waitMs / 1000)} s`, {}, {
+        'retry-after': String(Math.ceil(waitMs / 1000)),
+      });
+    }
     try {
-      const result = await auth.signIn(credentials.username, credentials.password);
+      const result = await this.serialSignIn(credentials.username, credentials.password);
+      this.signinFailures = 0;
+      this.nextSigninAt = 0;
       const newer = superseded();
       if (newer) return newer;
-      if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
       logger.info('signed in to Evercycle with the configured service account');
-      return await this.adopt(result, result.RefreshToken);
+      return await this.adopt(result, result.RefreshToken!);
     } catch (err) {
       if (!(err instanceof AuthRejectedError)) throw err;
-      logger.error({ upstream_status: err.upstreamStatus }, 'Evercycle rejected the configured service account');
+      this.signinFailures++;
+      const backoffMs = Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (this.signinFailures - 1));
+      this.nextSigninAt = this.now() + backoffMs;
+      logger.error(
+        { upstream_status: err.upstreamStatus, failures: this.signinFailures, next_attempt_in_ms: backoffMs },
+        'Evercycle rejected the configured service account; backing off',
+      );
       const newer = superseded();
       if (newer) return newer;
       await this.forget();
       throw new GatewayError(401, held ? REFRESH_FAILED_MESSAGE : 'sign-in with the configured service account failed');
     }
+  }
+
+  /** Sign-ins (ours and POST /api/auth) go upstream one at a time. */
+  private serialSignIn(username: string, password: string): Promise<AuthResult> {
+    const run = this.signInTail.then(async () => {
+      const result = await this.options.auth.signIn(username, password);
+      if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
+      return result;
+    });
+    this.signInTail = run.catch(() => {});
+    return run;
   }
 
   private async adopt(result: AuthResult, refreshToken: string): Promise<TokenSet> {
@@ -152,21 +242,56 @@ export class TokenManager {
       obtainedAt: now,
     };
     this.tokens = tokens;
+    this.refreshBlock = null;
+    this.scheduleProactiveRefresh(tokens);
     try {
       await this.options.store.save(tokens);
     } catch (err) {
       // Serving with tokens in memory beats failing the call; the next save retries.
-      this.options.logger.error({ err: (err as Error).message }, 'could not persist tokens');
+      this.options.logger.error({ reason: (err as Error).message }, 'could not persist tokens');
     }
     return tokens;
   }
 
   private async forget(): Promise<void> {
     this.tokens = null;
+    clearTimeout(this.proactiveTimer);
     try {
       await this.options.store.clear();
     } catch (err) {
-      this.options.logger.error({ err: (err as Error).message }, 'could not remove the token file');
+      this.options.logger.error({ reason: (err as Error).message }, 'could not remove the token file');
     }
   }
+
+  /**
+   * Refresh in the background before callers would have to wait for it: refreshAheadS
+   * before the token stops counting as valid, but not before half its valid life. A
+   * failure is logged and retried after the cooldown while the token is still valid.
+   */
+  private scheduleProactiveRefresh(tokens: TokenSet, delayOverrideMs?: number): void {
+    clearTimeout(this.proactiveTimer);
+    if (this.stopped || this.cfg.refreshAheadS === 0) return;
+    const validUntil = this.validUntil(tokens);
+    const at = Math.max(tokens.obtainedAt + (validUntil - tokens.obtainedAt) / 2, validUntil - this.cfg.refreshAheadS * 1000);
+    const delayMs = delayOverrideMs ?? Math.max(0, at - this.now());
+    this.proactiveTimer = setTimeout(() => {
+      if (this.tokens !== tokens || this.stopped) return;
+      this.renewOnce().catch((err: unknown) => {
+        this.options.logger.warn({ reason: (err as Error).message }, 'background token refresh failed');
+        if (this.tokens === tokens && this.isValid(tokens)) this.scheduleProactiveRefresh(tokens, Math.max(1000, this.cfg.refreshCooldownMs));
+      });
+    }, delayMs);
+    // Never keep the process alive just for this.
+    this.proactiveTimer.unref();
+  }
+}
+
+function cooldownError(block: { until: number; error: GatewayError }, now: number): GatewayError {
+  const retryAfter = Math.max(1, Math.ceil((block.until - now) / 1000));
+  return new GatewayError(
+    block.error.statusCode === 504 ? 504 : 503,
+    `token refresh failed recently (${block.error.message}); next attempt in ${retryAfter} s`,
+    {},
+    { 'retry-after': String(retryAfter) },
+  );
 }

@@ -15,6 +15,8 @@ export interface TokenStore {
   load(): Promise<TokenSet | null>;
   save(tokens: TokenSet): Promise<void>;
   clear(): Promise<void>;
+  /** Resolves once every save or clear asked for so far has completed (shutdown). */
+  flush(): Promise<void>;
 }
 
 /** Tokens as the Evercycle sign-in and refresh endpoints return them (Cognito's AuthenticationResult). */

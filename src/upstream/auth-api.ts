@@ -2,6 +2,7 @@
 import { GatewayError } from '../errors.js';
 import { parseAuthResult } from '../tokens/auth-result.js';
 import { AuthRejectedError, type AuthApi, type AuthResult } from '../tokens/types.js';
+import type { CallOptions } from './call-options.js';
 import type { UpstreamClient } from './client.js';
 import { mapUpstreamError } from './error-map.js';
 import { parseUpstreamBody, upstreamMessage } from './response-map.js';
@@ -10,7 +11,8 @@ export interface AuthApiOptions {
   client: UpstreamClient;
   signinPath: string;
   refreshPath: string;
-  timeoutMs: number;
+  /** Timeouts and retries (POSTs: retried only when nothing was sent). */
+  call: CallOptions;
 }
 
 export class UpstreamAuthApi implements AuthApi {
@@ -33,7 +35,7 @@ export class UpstreamAuthApi implements AuthApi {
         path,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body,
-        timeoutMs: this.options.timeoutMs,
+        ...this.options.call,
       });
     } catch (err) {
       throw mapUpstreamError(err, `Evercycle ${what}`);

@@ -1,18 +1,35 @@
-// The one keep-alive connection pool to the Evercycle API, and the only place that
-// performs upstream HTTP. Callers get a fully read, decoded body or a typed error.
-import { Pool, errors as undiciErrors } from 'undici';
+// The only place that performs upstream HTTP: keep-alive connection pools to the Evercycle
+// API, per-try timeouts, the circuit breaker and retries. Callers get a fully read,
+// decoded answer or a typed error (errors.ts).
 import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Pool, errors as undiciErrors } from 'undici';
+import { BrokenCircuitError, type UpstreamBreaker } from './breaker.js';
 import { decodeBody } from './decode.js';
-import { UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
+import { CircuitOpenError, ClientAbortedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
+import { decideRetry, type RetryPolicy, type TryOutcome } from './retry-policy.js';
+
+export interface Timeouts {
+  /** Establishing a connection (ms). */
+  connectMs: number;
+  /** From sending the request to the response headers (ms). */
+  headersMs: number;
+  /** Reading the whole body once the headers arrived (ms). */
+  bodyMs: number;
+}
 
 export interface UpstreamRequest {
   method: string;
   /** Path plus optional query, already encoded, e.g. `/v1/asset/42?x=1`. */
   path: string;
   headers: Record<string, string>;
-  body?: Buffer;
-  /** Whole-request deadline in ms (connect, headers and body). */
-  timeoutMs: number;
+  /** Sent as is on every try, so a retry or replay sends the same bytes. */
+  body?: Buffer | undefined;
+  timeouts: Timeouts;
+  retry: RetryPolicy;
+  /** Aborted when our client goes away: the upstream call is abandoned. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface UpstreamResponse {
@@ -20,63 +37,127 @@ export interface UpstreamResponse {
   headers: IncomingHttpHeaders;
   /** The decoded (decompressed) body; empty when the upstream sent none. */
   body: Buffer;
-  durationMs: number;
+  /** Tries made (1 without retries). */
+  attempts: number;
 }
 
 export interface UpstreamClientOptions {
   baseUrl: string;
+  breaker: UpstreamBreaker;
+  logger: Logger;
   /** Largest upstream body accepted after decoding, in bytes. */
   maxResponseBytes?: number;
   connections?: number;
+  random?: () => number;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Failures that happen before any byte of the request is written: safe to send again. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class UpstreamClient {
   readonly baseUrl: string;
-  private readonly pool: Pool;
+  private readonly origin: string;
   /** Path prefix of the base URL (e.g. `/evercycle` for `https://host/evercycle`), or ''. */
   private readonly prefix: string;
+  /** One keep-alive pool per connect timeout in use: normally exactly one. */
+  private readonly pools = new Map<number, Pool>();
   private readonly maxResponseBytes: number;
+  private readonly random: () => number;
 
-  constructor(options: UpstreamClientOptions) {
+  constructor(private readonly options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
     this.baseUrl = options.baseUrl;
+    this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.pool = new Pool(url.origin, {
-      connections: options.connections ?? 128,
-      keepAliveTimeout: 10_000,
-      // undici's own phase timeouts are set per request from the caller's deadline.
-    });
+    this.random = options.random ?? Math.random;
   }
 
+  /** One call with retries as the policy allows. Throws the errors of errors.ts. */
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const started = performance.now();
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let response: Omit<UpstreamResponse, 'attempts'> | undefined;
+      let failure: UpstreamTimeoutError | UpstreamUnavailableError | undefined;
+      try {
+        response = await this.options.breaker.execute(() => this.once(req));
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) throw new CircuitOpenError(this.options.breaker.retryAfterS());
+        if (!(err instanceof UpstreamTimeoutError || err instanceof UpstreamUnavailableError)) throw err;
+        failure = err;
+      }
+      const outcome: TryOutcome = response
+        ? { kind: 'status', status: response.status, retryAfter: header(response.headers['retry-after']) }
+        : { kind: 'error', sent: failure!.sent };
+      const decision = decideRetry({ method: req.method, outcome, attempt, elapsedMs: Date.now() - started, policy: req.retry, nowMs: Date.now(), random: this.random });
+      if (!decision.retry) {
+        if (response) return { ...response, attempts: attempt };
+        throw failure!;
+      }
+      this.options.logger.info(
+        { upstream_path: req.path.split('?')[0], attempt, delay_ms: decision.delayMs, cause: response ? response.status : failure!.message },
+        'retrying upstream call',
+      );
+      try {
+        await sleep(decision.delayMs, undefined, { signal: req.signal });
+      } catch {
+        throw new ClientAbortedError();
+      }
+    }
+  }
+
+  /** One try: connect, send, read the whole body, decode. */
+  private async once(req: UpstreamRequest): Promise<Omit<UpstreamResponse, 'attempts'>> {
+    if (req.signal?.aborted) throw new ClientAbortedError();
+    const deadline = new AbortController();
+    const signal = req.signal ? AbortSignal.any([deadline.signal, req.signal]) : deadline.signal;
+    let timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`no response headers within ${req.timeouts.headersMs} ms`)), req.timeouts.headersMs);
     try {
-      const res = await this.pool.request({
+      const res = await this.pool(req.timeouts.connectMs).request({
         method: req.method as 'GET',
         path: this.prefix + req.path,
         headers: req.headers,
         body: req.body,
         signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
+        headersTimeout: req.timeouts.headersMs,
+        bodyTimeout: req.timeouts.bodyMs,
       });
+      clearTimeout(timer);
+      timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`response body not complete within ${req.timeouts.bodyMs} ms`)), req.timeouts.bodyMs);
       const raw = await readLimited(res.body, this.maxResponseBytes);
       const body = await decodeBody(raw, res.headers['content-encoding'], this.maxResponseBytes);
-      return { status: res.statusCode, headers: res.headers, body, durationMs: performance.now() - started };
+      return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
-      throw classify(err, signal, req.timeoutMs);
+      if (req.signal?.aborted) throw new ClientAbortedError();
+      if (deadline.signal.aborted) throw deadline.signal.reason as UpstreamTimeoutError;
+      throw classify(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.close();
+  private pool(connectMs: number): Pool {
+    let pool = this.pools.get(connectMs);
+    if (!pool) {
+      pool = new Pool(this.origin, {
+        connections: this.options.connections ?? 128,
+        keepAliveTimeout: 10_000,
+        connect: { timeout: connectMs },
+      });
+      this.pools.set(connectMs, pool);
+    }
+    return pool;
   }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
@@ -90,14 +171,14 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-function classify(err: unknown, signal: AbortSignal, timeoutMs: number): Error {
+function classify(err: unknown): Error {
   if (err instanceof UpstreamUnavailableError || err instanceof UpstreamTimeoutError) return err;
   const code = (err as { code?: string }).code;
-  if (signal.aborted || (code && TIMEOUT_CODES.has(code))) {
-    return new UpstreamTimeoutError(`upstream did not answer within ${timeoutMs} ms`);
-  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTimeoutError('could not connect to the upstream in time', false);
+  if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError(`upstream did not answer in time (${code})`);
+  const sent = !(code && NOT_SENT_CODES.has(code));
   if (err instanceof undiciErrors.UndiciError || (code && /^E[A-Z]+/.test(code))) {
-    return new UpstreamUnavailableError(`upstream unreachable (${code ?? (err as Error).name})`);
+    return new UpstreamUnavailableError(`upstream unreachable (${code ?? (err as Error).name})`, sent);
   }
-  return new UpstreamUnavailableError(`upstream request failed: ${(err as Error).message}`);
+  return new UpstreamUnavailableError(`upstream request failed: ${(err as Error).message}`, sent);
 }

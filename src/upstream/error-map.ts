@@ -1,11 +1,17 @@
 // Pure mapping of upstream call failures (no HTTP answer) to gateway errors.
 import { GatewayError } from '../errors.js';
-import { UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
+import { CircuitOpenError, ClientAbortedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 
-/** Timeout -> 504, any other failure to get an answer -> 502. Other errors pass through. */
+/** Timeout -> 504, open circuit -> 503 + Retry-After, any other failure to get an answer -> 502. */
 export function mapUpstreamError(err: unknown, what = 'Evercycle API'): Error {
   if (err instanceof GatewayError) return err;
   if (err instanceof UpstreamTimeoutError) return new GatewayError(504, `${what} timed out: ${err.message}`);
   if (err instanceof UpstreamUnavailableError) return new GatewayError(502, `${what} unavailable: ${err.message}`);
+  if (err instanceof CircuitOpenError) {
+    const retryAfter = Math.max(1, err.retryAfterS);
+    return new GatewayError(503, `${what} is failing; calls are paused for ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });
+  }
+  // Nobody reads this answer; 499 (nginx's "client closed request") keeps it out of the 5xx figures.
+  if (err instanceof ClientAbortedError) return new GatewayError(499, err.message);
   return err instanceof Error ? err : new Error(String(err));
 }

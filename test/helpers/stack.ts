@@ -25,6 +25,19 @@ export class LogCapture extends Writable {
   }
 }
 
+/**
+ * Settings that take the resilience policies out of the way, for tests of what ONE
+ * upstream answer maps to: no retries, a breaker that never opens, no refresh cooldown or
+ * sign-in back-off, no background refresh. The policies have tests of their own.
+ */
+export const ONE_TRY: Record<string, string> = {
+  EVERCYCLE_RETRY_ATTEMPTS: '1',
+  EVERCYCLE_BREAKER_FAILURES: '1000000',
+  EVERCYCLE_REFRESH_COOLDOWN_MS: '0',
+  EVERCYCLE_SIGNIN_BACKOFF_MS: '1',
+  EVERCYCLE_REFRESH_AHEAD_S: '0',
+};
+
 export async function tempDir(prefix = 'evgw-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }

@@ -1,4 +1,6 @@
-// GET /health: liveness plus a summary an operator can read. Never a secret.
+// GET /health: liveness plus a summary an operator can read; always 200 while the process
+// serves. GET /ready: whether this instance can serve calls now, for load balancers (503
+// while the upstream circuit is open). Neither reveals a secret.
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 import type { GatewayDeps } from '../deps.js';
@@ -7,21 +9,37 @@ import { methodNotAllowed } from '../errors.js';
 export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/health', async () => {
     const token = deps.tokens.status();
+    const circuit = deps.breaker.state;
     return {
-      status: 'ok',
+      status: circuit === 'open' ? 'degraded' : 'ok',
       message: 'Evercycle API Server is running',
       version: VERSION,
       upstream: deps.upstreamLabel,
+      circuit,
       authenticated: token.authenticated,
       token_expires_in_s: token.expiresInS,
       apis: deps.definitions().list().length,
     };
   });
-  app.route({
-    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/health',
-    handler: async () => {
-      throw methodNotAllowed(['GET', 'HEAD']);
-    },
+
+  app.get('/ready', async (_request, reply) => {
+    const retryAfterS = deps.breaker.retryAfterS();
+    if (deps.breaker.state === 'open') {
+      return reply
+        .code(503)
+        .header('retry-after', String(Math.max(1, retryAfterS)))
+        .send({ status: 'error', message: 'Evercycle API is failing; calls are paused', circuit: 'open', retry_after_s: retryAfterS });
+    }
+    return { status: 'ok', message: 'ready', circuit: deps.breaker.state };
   });
+
+  for (const url of ['/health', '/ready']) {
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url,
+      handler: async () => {
+        throw methodNotAllowed(['GET', 'HEAD']);
+      },
+    });
+  }
 }

@@ -5,6 +5,7 @@ import { resolveUpstreamPath } from '../../definitions/params.js';
 import type { ApiDefinition } from '../../definitions/types.js';
 import { GatewayError } from '../../errors.js';
 import type { TokenSet } from '../../tokens/types.js';
+import { resolveCallOptions, type CallOptions } from '../../upstream/call-options.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { mapUpstreamError } from '../../upstream/error-map.js';
 import { mapUpstreamResponse } from '../../upstream/response-map.js';
@@ -20,15 +21,27 @@ const PASSED_RESPONSE_HEADERS = ['retry-after', 'link', 'x-total-count'] as cons
 const USER_AGENT = `evercycle-gateway/${VERSION}`;
 
 export function proxyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
-  const handler = (request: FastifyRequest, reply: FastifyReply) => proxy(request, reply, deps);
+  // Timeouts and retry policy per definition, worked out once per definition object.
+  const callOptions = new WeakMap<ApiDefinition, CallOptions>();
+  const optionsFor = (def: ApiDefinition): CallOptions => {
+    let options = callOptions.get(def);
+    if (!options) callOptions.set(def, (options = resolveCallOptions(deps.settings, def)));
+    return options;
+  };
+  const handler = (request: FastifyRequest, reply: FastifyReply) => proxy(request, reply, deps, optionsFor);
   app.all('/api/:name', handler);
   app.all('/api/:name/*', handler);
 }
 
-async function proxy(request: FastifyRequest, reply: FastifyReply, deps: GatewayDeps): Promise<FastifyReply> {
+async function proxy(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: GatewayDeps,
+  optionsFor: (def: ApiDefinition) => CallOptions,
+): Promise<FastifyReply> {
   const { name } = request.params as { name: string };
   const def = deps.definitions().get(name);
-  const trace: ProxyTrace = { api: def?.name, upstreamMs: 0, upstreamCalls: 0 };
+  const trace: ProxyTrace = { api: def?.name, upstreamMs: 0, upstreamCalls: 0, retries: 0 };
   request.trace = trace;
   if (!def) throw new GatewayError(404, `API '${name}' not found; GET /api/list shows the available APIs`);
 
@@ -48,21 +61,30 @@ async function proxy(request: FastifyRequest, reply: FastifyReply, deps: Gateway
     const contentType = request.headers['content-type'];
     headers['content-type'] = contentType && isJsonContentType(contentType) ? contentType : 'application/json';
   }
+  // When our client goes away, the upstream call (and any retry wait) is abandoned.
+  const clientGone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) clientGone.abort();
+  });
   const upstreamRequest = {
     method,
     path: resolved.forwardQuery ? `${resolved.path}?${resolved.forwardQuery}` : resolved.path,
     headers,
     body: body.raw,
-    timeoutMs: def.timeoutMs ?? deps.settings.timeoutMs,
+    signal: clientGone.signal,
+    ...optionsFor(def),
   };
 
   const send = async (tokens: TokenSet | null): Promise<UpstreamResponse> => {
     const withAuth = tokens ? { ...headers, authorization: tokens.idToken, 'access-token': tokens.accessToken } : headers;
-    trace.upstreamCalls += 1;
     const started = performance.now();
     try {
-      return await deps.upstream.request({ ...upstreamRequest, headers: withAuth });
+      const res = await deps.upstream.request({ ...upstreamRequest, headers: withAuth });
+      trace.upstreamCalls += res.attempts;
+      trace.retries += res.attempts - 1;
+      return res;
     } catch (err) {
+      trace.upstreamCalls += 1;
       throw mapUpstreamError(err);
     } finally {
       trace.upstreamMs += performance.now() - started;
