@@ -75,6 +75,12 @@ export const SETTINGS = {
       return key ?? Buffer.alloc(0);
     }).optional(),
   },
+  clientTimeoutMs: {
+    env: 'CLIENT_TIMEOUT_MS',
+    default: '30000',
+    description: 'Longest time a client may take to send its whole request (headers and body), in ms; slower ones get 408.',
+    schema: positiveInt,
+  },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest accepted request body in bytes; larger bodies answer 413.', schema: positiveInt },
   shutdownGraceMs: {
     env: 'SHUTDOWN_GRACE_MS',

@@ -52,8 +52,14 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
 
   const breaker = new UpstreamBreaker({ failures: settings.breakerFailures, openMs: settings.breakerOpenMs });
   const upstream = new UpstreamClient({ baseUrl, breaker, logger });
+  let store = options.store;
+  if (!store) {
+    const fileStore = new FileTokenStore({ dir: settings.dataDir, logger, upstream: baseUrl, key: settings.secretKey });
+    await fileStore.prepare();
+    store = fileStore;
+  }
   const tokens = new TokenManager({
-    store: options.store ?? new FileTokenStore(settings.dataDir, logger, settings.secretKey),
+    store,
     auth: new UpstreamAuthApi({
       client: upstream,
       signinPath: settings.signinPath,
@@ -94,7 +100,12 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       closing ??= (async () => {
         // app.close() waits for requests in flight; a client holding a connection open
         // without a request (a preconnect, a port probe) would hold it forever.
-        const force = setTimeout(() => app.server.closeAllConnections(), settings.shutdownGraceMs);
+        const force = setTimeout(() => {
+          // Calls still waiting on the upstream are answered 503 (shutting down), then
+          // whatever connections remain are closed.
+          void upstream.destroy();
+          setTimeout(() => app.server.closeAllConnections(), 250).unref();
+        }, settings.shutdownGraceMs);
         try {
           await app.close();
         } finally {

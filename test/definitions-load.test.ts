@@ -146,13 +146,20 @@ describe('loadDefinitions: invalid folders', () => {
     ['reserved name auth', 'auth.json', getAll, 'file name: API name "auth" is reserved'],
     ['reserved name list', 'list.json', getAll, 'file name: API name "list" is reserved'],
     ['upper-case name', 'Get-All.json', getAll, 'file name: API name "Get-All" must match'],
-    ['hidden file', '.x.json', getAll, 'file name: API name ".x" must match'],
   ])('refuses a folder with one bad file: %s', async (_what, file, json, message) => {
     await write('good.json', getAll);
     await write(file, json);
     const err = await loadError();
     expect(err.message.startsWith(`${path.join(dir, file)}: ${message}`)).toBe(true);
     expect(err.message).not.toContain('good.json');
+  });
+
+  it('ignores dotfiles such as macOS ._name.json resource forks and editor leftovers', async () => {
+    await write('get-all.json', getAll);
+    await write('._get-all.json', '\u0000\u0005binary');
+    await write('.x.json', getAll);
+    const set = await loadDefinitions(dir);
+    expect(set.list().map((d) => d.name)).toEqual(['get-all']);
   });
 
   it('lists every problem of every bad file, one line per file, and loads nothing', async () => {

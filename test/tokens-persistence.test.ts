@@ -42,14 +42,30 @@ describe('token file', () => {
     expect(stored.refreshToken.length).toBeGreaterThan(20);
   });
 
-  it('tightens an existing folder that is too open to 0700', async () => {
+  it('leaves an existing folder as the operator made it (it may be shared, e.g. /tmp), with a warning; the file is 0600', async () => {
     const dataDir = path.join(await scratch(), 'data');
     await mkdir(dataDir, { mode: 0o755 });
-    await chmod(dataDir, 0o755);
+    await chmod(dataDir, 0o1777);
     const s = await stackIn(dataDir);
     await signIn(s);
-    expect(await mode(dataDir)).toBe(0o700);
+    expect(await mode(dataDir)).toBe(0o777);
     expect(await mode(tokenFile(dataDir))).toBe(0o600);
+    expect(s.logs.entries().some((e) => e.level === 40 && e.msg === 'data folder is accessible to other users; 0700 is recommended')).toBe(true);
+  });
+
+  it('ignores a token file written for another upstream (a changed EVERCYCLE_BASE_URL), with a warning', async () => {
+    const dataDir = await scratch();
+    const s = await stackIn(dataDir);
+    await signIn(s);
+    const stored = JSON.parse(await readFile(tokenFile(dataDir), 'utf8')) as Record<string, unknown>;
+    expect(stored.upstream).toBe(s.simUrl);
+    await writeFile(tokenFile(dataDir), JSON.stringify({ ...stored, upstream: 'https://elsewhere.example' }), { mode: 0o600 });
+    s.sim.resetCalls();
+    await s.restart();
+    expect((await health(s.url)).authenticated).toBe(false);
+    expect((await getAll(s.url)).status).toBe(401);
+    expect(s.sim.calls()).toEqual({});
+    expect(s.logs.text).toContain('token file belongs to another Evercycle upstream');
   });
 
   it('survives a gateway restart: calls work with no new sign-in upstream', async () => {

@@ -17,8 +17,9 @@ afterEach(async () => {
 });
 
 /**
- * Sign in against one simulator, then point a new gateway (same data folder, same clock)
- * at a second, fresh simulator: the held tokens mean nothing there.
+ * Sign in against one simulator, then restart the upstream (a fresh simulator on the same
+ * address, which never issued the held tokens) and start a new gateway on the same data
+ * folder and clock: the tokens load, but mean nothing upstream any more.
  */
 async function tokensFromAnotherSimulator(env: Record<string, string> = {}): Promise<{ sim: Simulator; gw: StartedGateway; clock: ManualClock }> {
   const clock = manualClock();
@@ -26,10 +27,11 @@ async function tokensFromAnotherSimulator(env: Record<string, string> = {}): Pro
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const first = await startStack({ dataDir, now: clock.now, simulator: { now: clock.now } });
   await signIn(first);
+  const port = Number(new URL(first.simUrl).port);
   await first.close();
 
   const sim = createSimulator({ now: clock.now });
-  const simUrl = await sim.listen();
+  const simUrl = await sim.listen({ port });
   cleanups.push(() => sim.close());
   const gw = await startGateway(simUrl, { dataDir, now: clock.now, env });
   cleanups.push(() => gw.close());

@@ -23,13 +23,14 @@ program
     // A stray rejection must not take every in-flight request down with the process.
     process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
     let gateway;
+    let url;
     try {
       gateway = await createGateway(settings, { logger });
+      url = await gateway.listen();
     } catch (err) {
-      if (err instanceof DefinitionError) fail(`cannot start: ${err.message}`);
-      throw err;
+      await gateway?.close().catch(() => {});
+      fail(`cannot start: ${startFailure(err, settings)}`);
     }
-    const url = await gateway.listen();
     logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
     onShutdown(async () => {
       logger.info('shutting down: finishing requests in flight');
@@ -42,14 +43,24 @@ program
   .description('run the Evercycle API simulator on its own (an offline sandbox)')
   .option('-p, --port <port>', 'port to listen on (default: SIMULATOR_PORT or 4010)')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
-  .action(async (opts: { port?: string; host: string }) => {
+  .option('--control', 'serve the fault-injection control surface under /_simulator/ (no auth: never expose it)', false)
+  .option('--fault-seed <n>', 'seed of the PRNG deciding which requests get faults (reproducible runs; default random)')
+  .action(async (opts: { port?: string; host: string; control: boolean; faultSeed?: string }) => {
     const settings = settingsOrExit();
     const port = opts.port === undefined ? settings.simulatorPort : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${opts.port}`);
+    const faultSeed = opts.faultSeed === undefined ? undefined : Number(opts.faultSeed);
+    if (faultSeed !== undefined && !Number.isSafeInteger(faultSeed)) fail(`invalid --fault-seed ${opts.faultSeed}`);
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
-    const simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger });
-    const url = await simulator.listen({ port, host: opts.host });
-    logger.info({ url, demo_user: simulator.demo.username }, 'Evercycle simulator listening (demo password: see README)');
+    const simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger, control: opts.control, faultSeed });
+    let url;
+    try {
+      url = await simulator.listen({ port, host: opts.host });
+    } catch (err) {
+      fail(`cannot start: ${(err as Error).message}`);
+    }
+    logger.info({ url, demo_user: simulator.demo.username, control: opts.control }, 'Evercycle simulator listening (demo password: see README)');
+    if (opts.control) logger.warn({ control: `${url}/_simulator/` }, 'fault-injection control surface enabled: no authentication, never expose it');
     onShutdown(() => simulator.close());
   });
 
@@ -60,6 +71,16 @@ function settingsOrExit(): Settings {
     if (err instanceof SettingsError) fail(`cannot start: ${err.message}`);
     throw err;
   }
+}
+
+/** A start-up failure as one line an operator can act on (no stack trace). */
+function startFailure(err: unknown, settings: Settings): string {
+  if (err instanceof DefinitionError) return err.message;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `port ${settings.port} on ${settings.host} is already in use (set PORT)`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `HOST=${settings.host} is not an address of this machine (${code})`;
+  if (code === 'EACCES') return `not allowed to listen on ${settings.host}:${settings.port} (EACCES)`;
+  return (err as Error).message;
 }
 
 function fail(message: string): never {

@@ -24,7 +24,8 @@ export async function loadDefinitions(dir: string): Promise<DefinitionSet> {
     throw new DefinitionError([{ file: dir, message: `cannot read the API definitions folder: ${errorText(err)}` }]);
   }
 
-  const candidates = entries.filter((e) => e.name.endsWith(EXTENSION)).sort((a, b) => compareNames(a.name, b.name));
+  // Dotfiles (editor swap files, macOS `._name.json` resource forks) are never definitions.
+  const candidates = entries.filter((e) => e.name.endsWith(EXTENSION) && !e.name.startsWith('.')).sort((a, b) => compareNames(a.name, b.name));
   const results = await Promise.all(
     candidates.map(async (entry): Promise<FileResult> => {
       const file = path.join(dir, entry.name);

@@ -16,6 +16,8 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     // Typed as Fastify's base logger so route plugins see a plain FastifyInstance.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: deps.settings.bodyLimitBytes,
+    // A client that stalls mid-request (a slow or abandoned upload) is answered 408.
+    requestTimeout: deps.settings.clientTimeoutMs,
     genReqId: requestIdFor,
     logController: new RequestLogController(),
     // An API name longer than this is not a name.
@@ -36,6 +38,10 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // Tell clients not to reuse a connection this process is about to close.
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

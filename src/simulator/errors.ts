@@ -37,6 +37,8 @@ export const AUTH_MESSAGES = {
   badCredentials: 'Incorrect username or password.',
   invalidRefreshToken: 'Invalid Refresh Token',
   expiredRefreshToken: 'Refresh Token has expired',
+  /** A sign-in refused because the account is locked after too many failures. */
+  attemptsExceeded: 'Password attempts exceeded',
 } as const;
 
 /** Messages of the header check in front of every data endpoint. */

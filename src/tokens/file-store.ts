@@ -1,9 +1,14 @@
-// Tokens on disk: <dataDir>/tokens.json, owner-only (file 0600, folder 0700), replaced
+// Tokens on disk: <dataDir>/tokens.json, file 0600 in a folder created 0700, replaced
 // atomically (temp file, fsync, rename, fsync of the folder) so a crash mid-write leaves
 // either the old file or the new one, never a torn one. With a key, the tokens inside
 // are sealed with AES-256-GCM (crypto.ts).
+//
+// The file records which upstream issued the tokens: tokens are only ever loaded for
+// that same upstream, so changing EVERCYCLE_BASE_URL never sends one account's tokens to
+// another server (and a restarted built-in simulator, which forgot its sessions, starts
+// from a clean "not authenticated").
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, chmod } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -24,23 +29,49 @@ const tokensSchema = z.object({
 const fileSchema = z.union([
   z.object({
     version: z.literal(FORMAT_VERSION),
+    upstream: z.string(),
     sealed: z.object({ alg: z.literal('aes-256-gcm'), iv: z.string(), tag: z.string(), data: z.string() }),
   }),
-  tokensSchema.extend({ version: z.literal(FORMAT_VERSION) }),
+  tokensSchema.extend({ version: z.literal(FORMAT_VERSION), upstream: z.string() }),
 ]);
+
+export interface FileTokenStoreOptions {
+  dir: string;
+  logger: Logger;
+  /** The upstream base URL the tokens belong to. */
+  upstream: string;
+  /** 32-byte AES key: the file is encrypted at rest when set. */
+  key?: Buffer | undefined;
+}
 
 export class FileTokenStore implements TokenStore {
   readonly file: string;
+  private readonly dir: string;
+  private readonly logger: Logger;
   /** Writes run one after another, so the file always ends with the last one asked for. */
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly dir: string,
-    private readonly logger: Logger,
-    /** 32-byte AES key: the file is encrypted at rest when set. */
-    private readonly key?: Buffer,
-  ) {
-    this.file = path.join(dir, FILE_NAME);
+  constructor(private readonly options: FileTokenStoreOptions) {
+    this.dir = options.dir;
+    this.logger = options.logger;
+    this.file = path.join(options.dir, FILE_NAME);
+  }
+
+  /**
+   * Make sure tokens can be stored, before the gateway starts: the folder exists (created
+   * 0700 when missing) and is a writable directory. Throws with a clear message otherwise.
+   */
+  async prepare(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      if (!(await stat(this.dir)).isDirectory()) throw new Error('not a directory');
+      await access(this.dir, constants.W_OK);
+    } catch (err) {
+      throw new Error(`EVERCYCLE_DATA_DIR ${this.dir} cannot hold the token file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    // An existing folder is left as the operator made it (it may be shared); the file is 0600 anyway.
+    const mode = (await stat(this.dir)).mode & 0o777;
+    if (mode & 0o077) this.logger.warn({ dir: this.dir, mode: mode.toString(8) }, 'data folder is accessible to other users; 0700 is recommended');
   }
 
   async load(): Promise<TokenSet | null> {
@@ -53,18 +84,23 @@ export class FileTokenStore implements TokenStore {
       }
       return null;
     }
+    const { key, upstream } = this.options;
     try {
       const parsed = fileSchema.parse(JSON.parse(text));
+      if (parsed.upstream !== upstream) {
+        this.logger.warn({ file: this.file }, 'token file belongs to another Evercycle upstream; starting unauthenticated');
+        return null;
+      }
       if (!('sealed' in parsed)) {
-        const { version: _version, ...tokens } = parsed;
-        if (this.key) this.logger.info({ file: this.file }, 'token file is not encrypted yet; it will be on the next save');
+        const { version: _version, upstream: _upstream, ...tokens } = parsed;
+        if (key) this.logger.info({ file: this.file }, 'token file is not encrypted yet; it will be on the next save');
         return tokens;
       }
-      if (!this.key) {
+      if (!key) {
         this.logger.error({ file: this.file }, 'token file is encrypted but EVERCYCLE_SECRET_KEY is not set; starting unauthenticated');
         return null;
       }
-      return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, this.key)));
+      return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
     } catch (err) {
       if (err instanceof TokenDecryptError) {
         this.logger.error({ file: this.file }, `${err.message}; starting unauthenticated`);
@@ -76,17 +112,17 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  /** Resolves once every write asked for so far is on disk. */
-  async flush(): Promise<void> {
-    await this.writes;
-  }
-
   save(tokens: TokenSet): Promise<void> {
     return this.serialized(() => this.write(tokens));
   }
 
   clear(): Promise<void> {
     return this.serialized(() => rm(this.file, { force: true }));
+  }
+
+  /** Resolves once every write asked for so far is on disk. */
+  async flush(): Promise<void> {
+    await this.writes;
   }
 
   private serialized(task: () => Promise<void>): Promise<void> {
@@ -96,11 +132,14 @@ export class FileTokenStore implements TokenStore {
   }
 
   private async write(tokens: TokenSet): Promise<void> {
-    await this.ensureDir();
+    const { key, upstream } = this.options;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = path.join(this.dir, `.${FILE_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(tmp, 'wx', 0o600);
     try {
-      const content = this.key ? { version: FORMAT_VERSION, sealed: seal(JSON.stringify(tokens), this.key) } : { version: FORMAT_VERSION, ...tokens };
+      const content = key
+        ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) }
+        : { version: FORMAT_VERSION, upstream, ...tokens };
       await handle.writeFile(JSON.stringify(content));
       await handle.sync();
     } finally {
@@ -113,12 +152,6 @@ export class FileTokenStore implements TokenStore {
       throw err;
     }
     await syncDir(this.dir);
-  }
-
-  private async ensureDir(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    // mkdir leaves an existing folder's mode alone; tighten it.
-    await chmod(this.dir, 0o700);
   }
 }
 

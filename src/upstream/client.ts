@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Pool, errors as undiciErrors } from 'undici';
 import { BrokenCircuitError, type UpstreamBreaker } from './breaker.js';
 import { decodeBody } from './decode.js';
-import { CircuitOpenError, ClientAbortedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
+import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 import { decideRetry, type RetryPolicy, type TryOutcome } from './retry-policy.js';
 
 export interface Timeouts {
@@ -65,6 +65,7 @@ export class UpstreamClient {
   private readonly pools = new Map<number, Pool>();
   private readonly maxResponseBytes: number;
   private readonly random: () => number;
+  private destroyed = false;
 
   constructor(private readonly options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
@@ -79,6 +80,7 @@ export class UpstreamClient {
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
+      if (this.destroyed) throw new ShuttingDownError();
       let response: Omit<UpstreamResponse, 'attempts'> | undefined;
       let failure: UpstreamTimeoutError | UpstreamUnavailableError | undefined;
       try {
@@ -131,6 +133,7 @@ export class UpstreamClient {
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       if (req.signal?.aborted) throw new ClientAbortedError();
+      if (this.destroyed) throw new ShuttingDownError();
       if (deadline.signal.aborted) throw deadline.signal.reason as UpstreamTimeoutError;
       throw classify(err);
     } finally {
@@ -151,8 +154,16 @@ export class UpstreamClient {
     return pool;
   }
 
+  /** Close the pools once the calls in flight have finished. */
   async close(): Promise<void> {
+    if (this.destroyed) return;
     await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+
+  /** Abandon every call in flight now (the shutdown grace period is over). */
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
   }
 }
 

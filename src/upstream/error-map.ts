@@ -1,6 +1,6 @@
 // Pure mapping of upstream call failures (no HTTP answer) to gateway errors.
 import { GatewayError } from '../errors.js';
-import { CircuitOpenError, ClientAbortedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
+import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 
 /** Timeout -> 504, open circuit -> 503 + Retry-After, any other failure to get an answer -> 502. */
 export function mapUpstreamError(err: unknown, what = 'Evercycle API'): Error {
@@ -11,6 +11,7 @@ export function mapUpstreamError(err: unknown, what = 'Evercycle API'): Error {
     const retryAfter = Math.max(1, err.retryAfterS);
     return new GatewayError(503, `${what} is failing; calls are paused for ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });
   }
+  if (err instanceof ShuttingDownError) return new GatewayError(503, err.message, {}, { 'retry-after': '1', connection: 'close' });
   // Nobody reads this answer; 499 (nginx's "client closed request") keeps it out of the 5xx figures.
   if (err instanceof ClientAbortedError) return new GatewayError(499, err.message);
   return err instanceof Error ? err : new Error(String(err));

@@ -39,3 +39,11 @@ export class ClientAbortedError extends Error {
     super('client closed the connection');
   }
 }
+
+/** The gateway is shutting down and abandoned this call after the grace period. Maps to 503. */
+export class ShuttingDownError extends Error {
+  override name = 'ShuttingDownError';
+  constructor() {
+    super('gateway is shutting down; retry');
+  }
+}

@@ -120,7 +120,11 @@ function upstreamMethod(def: ApiDefinition, method: string): string {
  * Read from the raw URL because the router has already decoded its params, and a
  * decoded %2F would turn one value into two segments.
  */
-export function splitRawUrl(url: string): { segments: string[]; rawQuery: string } {
+export function splitRawUrl(target: string): { segments: string[]; rawQuery: string } {
+  // A fragment is never part of a request; one that arrives anyway must not reach the upstream URL.
+  if (target.includes('#')) throw new GatewayError(400, 'the request URL must not contain a fragment (#); percent-encode it as %23');
+  // Absolute-form targets (`GET http://host/api/...`, as sent to proxies) carry the origin first.
+  const url = target.startsWith('/') ? target : target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '');
   const q = url.indexOf('?');
   const pathPart = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
