@@ -2,7 +2,11 @@
 // Every setting lives in SETTINGS below with its default, unit and reason; the README
 // table and `serve --help` are printed from the same list. Nothing else reads process.env.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** The package's own definitions: src/ and dist/ both sit one level below the package root. */
+const SHIPPED_APIS_DIR = fileURLToPath(new URL('../apis', import.meta.url));
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -39,7 +43,12 @@ export const SETTINGS = {
     description: 'Evercycle API base URL, e.g. https://api.evercycle.io. Unset: the built-in simulator is started in-process and used.',
     schema: httpUrl.optional(),
   },
-  apisDir: { env: 'EVERCYCLE_APIS_DIR', default: 'apis', description: 'Folder of API definition files (one <name>.json per API).', schema: z.string().min(1) },
+  apisDir: {
+    env: 'EVERCYCLE_APIS_DIR',
+    default: '',
+    description: 'Folder of API definition files (one <name>.json per API). Unset: the `apis/` folder shipped with the package, wherever it is started from.',
+    schema: z.string().min(1).optional(),
+  },
   dataDir: { env: 'EVERCYCLE_DATA_DIR', default: 'data', description: 'Folder for the token file (created 0700; the file is 0600).', schema: z.string().min(1) },
   username: { env: 'EVERCYCLE_USERNAME', default: '', description: 'Service account user. With the password set, the gateway signs in by itself whenever it has no valid token.', schema: z.string().min(1).optional() },
   password: { env: 'EVERCYCLE_PASSWORD', default: '', description: 'Service account password (never logged).', schema: z.string().min(1).optional() },
@@ -94,7 +103,9 @@ export const SETTINGS = {
 } satisfies Record<string, SettingDoc & { schema: z.ZodType }>;
 
 type SettingsSpec = typeof SETTINGS;
-export type Settings = { [K in keyof SettingsSpec]: z.output<SettingsSpec[K]['schema']> };
+type ParsedSettings = { [K in keyof SettingsSpec]: z.output<SettingsSpec[K]['schema']> };
+/** Parsed settings; loadSettings always fills apisDir (the shipped folder by default). */
+export type Settings = Omit<ParsedSettings, 'apisDir'> & { apisDir: string };
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -123,7 +134,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   }
   if (problems.length > 0) throw new SettingsError(problems);
   const settings = out as Settings;
-  settings.apisDir = path.resolve(cwd, settings.apisDir);
+  settings.apisDir = settings.apisDir ? path.resolve(cwd, settings.apisDir) : SHIPPED_APIS_DIR;
   settings.dataDir = path.resolve(cwd, settings.dataDir);
   if (settings.baseUrl) settings.baseUrl = settings.baseUrl.replace(/\/+$/, '');
   return settings;

@@ -21,6 +21,8 @@ export const REDACT_PATHS = [
   '*.AccessToken',
   '*.IdToken',
   '*.RefreshToken',
+  'req.body.password',
+  'req.body.refresh_token',
   'req.headers.authorization',
   'req.headers["access-token"]',
   'req.headers["x-api-key"]',

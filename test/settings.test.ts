@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, SETTINGS, settingsTable, SettingsError } from '../src/config.js';
+import { REPO_ROOT } from './helpers/stack.js';
 
 const CWD = '/srv/evercycle-gateway';
 
@@ -23,7 +24,8 @@ describe('defaults', () => {
       port: 5000,
       host: '127.0.0.1',
       baseUrl: undefined,
-      apisDir: path.join(CWD, 'apis'),
+      // The package's own definitions, wherever it is started from.
+      apisDir: path.join(REPO_ROOT, 'apis'),
       dataDir: path.join(CWD, 'data'),
       username: undefined,
       password: undefined,

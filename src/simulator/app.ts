@@ -17,11 +17,11 @@ import { createGuard, PRINCIPAL } from './routes/guard.js';
 import { listRoutes } from './routes/lists.js';
 import { pricebookRoutes } from './routes/pricebook.js';
 import type { Store } from './store.js';
+import { REDACT_PATHS } from '../logger.js';
 
 /** Largest request body, in bytes (Fastify's default; an asset is well under 10 KiB). */
 const BODY_LIMIT_BYTES = 1_048_576;
 /** Log paths that may carry secrets; applied when the simulator builds its own logger. */
-const REDACT_PATHS = ['req.headers.authorization', 'req.headers["access-token"]', 'req.body.password', 'req.body.refresh_token'];
 /** Media types such as application/vnd.api+json are JSON too. */
 const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.-]+\+json$/i;
 
@@ -37,6 +37,7 @@ export interface AppDeps {
 
 function loggerOptions(logger: boolean | object): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
   if (logger === false) return { logger: false };
+  // The project's one redaction list (logger.ts) covers the simulator's fields too.
   if (logger === true) return { logger: { redact: REDACT_PATHS } };
   const maybeInstance = logger as { child?: unknown; info?: unknown };
   if (typeof maybeInstance.child === 'function' && typeof maybeInstance.info === 'function') {

@@ -13,7 +13,8 @@
 //   so callers rarely wait on a refresh.
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
-import { AuthRejectedError, type AuthApi, type AuthResult, type TokenSet, type TokenStore } from './types.js';
+import { AuthRejectedError, type AuthResult } from '../upstream/auth-result.js';
+import type { AuthApi, TokenSet, TokenStore } from './types.js';
 
 export interface TokenManagerOptions {
   store: TokenStore;

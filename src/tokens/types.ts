@@ -1,4 +1,5 @@
 // Token state shared by the token manager and its stores.
+import type { AuthResult } from '../upstream/auth-result.js';
 
 export interface TokenSet {
   accessToken: string;
@@ -19,28 +20,8 @@ export interface TokenStore {
   flush(): Promise<void>;
 }
 
-/** Tokens as the Evercycle sign-in and refresh endpoints return them (Cognito's AuthenticationResult). */
-export interface AuthResult {
-  AccessToken: string;
-  IdToken: string;
-  /** Absent on refresh answers from Cognito: keep the refresh token we have. */
-  RefreshToken?: string;
-  ExpiresIn: number;
-}
-
 /** The upstream auth endpoints, as the token manager needs them. Implemented in upstream/auth-api.ts. */
 export interface AuthApi {
   signIn(username: string, password: string): Promise<AuthResult>;
   refresh(refreshToken: string): Promise<AuthResult>;
-}
-
-/** The upstream refused the credentials or refresh token (a definitive answer, not an outage). */
-export class AuthRejectedError extends Error {
-  override name = 'AuthRejectedError';
-  constructor(
-    message: string,
-    readonly upstreamStatus: number,
-  ) {
-    super(message);
-  }
 }

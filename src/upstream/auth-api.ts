@@ -1,7 +1,6 @@
 // The Evercycle sign-in and refresh endpoints, on the shared upstream client.
 import { GatewayError } from '../errors.js';
-import { parseAuthResult } from '../tokens/auth-result.js';
-import { AuthRejectedError, type AuthApi, type AuthResult } from '../tokens/types.js';
+import { AuthRejectedError, parseAuthResult, type AuthResult } from './auth-result.js';
 import type { CallOptions } from './call-options.js';
 import type { UpstreamClient } from './client.js';
 import { mapUpstreamError } from './error-map.js';
@@ -15,7 +14,8 @@ export interface AuthApiOptions {
   call: CallOptions;
 }
 
-export class UpstreamAuthApi implements AuthApi {
+/** The sign-in and refresh calls the token manager needs (its AuthApi), over the upstream client. */
+export class UpstreamAuthApi {
   constructor(private readonly options: AuthApiOptions) {}
 
   signIn(username: string, password: string): Promise<AuthResult> {

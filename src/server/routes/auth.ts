@@ -1,7 +1,7 @@
 // POST /api/auth: sign in to Evercycle with the given credentials and keep the tokens.
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../errors.js';
-import { AuthRejectedError } from '../../tokens/types.js';
+import { AuthRejectedError } from '../../upstream/auth-result.js';
 import { readJsonBody } from '../body.js';
 import type { GatewayDeps } from '../deps.js';
 import { methodNotAllowed } from '../errors.js';

@@ -3,7 +3,26 @@
 // `AuthenticationResult`, or under `data.AuthenticationResult`, and read the lifetime
 // from ExpiresIn instead of assuming one.
 import { z } from 'zod';
-import type { AuthResult } from './types.js';
+
+/** Tokens as the Evercycle sign-in and refresh endpoints return them (Cognito's AuthenticationResult). */
+export interface AuthResult {
+  AccessToken: string;
+  IdToken: string;
+  /** Absent on refresh answers from Cognito: keep the refresh token we have. */
+  RefreshToken?: string | undefined;
+  ExpiresIn: number;
+}
+
+/** The upstream refused the credentials or refresh token (a definitive answer, not an outage). */
+export class AuthRejectedError extends Error {
+  override name = 'AuthRejectedError';
+  constructor(
+    message: string,
+    readonly upstreamStatus: number,
+  ) {
+    super(message);
+  }
+}
 
 const authResultSchema = z.object({
   AccessToken: z.string().min(1),
