@@ -16,6 +16,12 @@ const wholeNumber = z.string().trim().regex(/^\d+$/, 'must be a whole number').t
 const port = wholeNumber.pipe(z.number().int().min(0).max(65535));
 const positiveInt = wholeNumber.pipe(z.number().int().positive());
 const nonNegativeInt = wholeNumber.pipe(z.number().int().min(0));
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 // zod runs every refinement even after .url() failed, so each must survive a value that
 // is not a URL at all (new URL() would throw a TypeError out of loadSettings).
 const asUrl = (u: string): URL | null => (URL.canParse(u) ? new URL(u) : null);
@@ -97,6 +103,31 @@ export const SETTINGS = {
     description: 'On SIGTERM, how long requests in flight may take to finish (ms) before remaining connections are closed.',
     schema: nonNegativeInt,
   },
+  keysFile: {
+    env: 'API_KEYS_FILE',
+    default: '',
+    description: 'Client API keys (hashes, names, roles), made with `evercycle-gateway keys create`. Unset: no client authentication, loopback clients only.',
+    schema: z.string().min(1).optional(),
+  },
+  insecureNoAuth: {
+    env: 'INSECURE_ALLOW_UNAUTHENTICATED',
+    default: 'false',
+    description: 'Set to true to serve a non-loopback HOST without API keys: anyone who reaches the port acts as the stored Evercycle identity.',
+    schema: bool,
+  },
+  rateLimitMax: { env: 'RATE_LIMIT_MAX', default: '600', description: 'Requests per client (API key, or address without keys) per window; more answer 429. 0 disables.', schema: nonNegativeInt },
+  rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', default: '60000', description: 'Rate-limit window, in ms.', schema: positiveInt },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    default: 'false',
+    description: 'Whom to believe in X-Forwarded-For: false, true (any), a hop count, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8).',
+    schema: z.string().trim().min(1),
+  },
+  corsOrigins: { env: 'CORS_ORIGINS', default: '', description: 'Comma list of browser origins allowed to call the gateway (CORS). Unset: CORS off.', schema: z.string().min(1).optional() },
+  maxJsonDepth: { env: 'MAX_JSON_DEPTH', default: '32', description: 'Deepest nesting of arrays/objects accepted in a JSON body; deeper answers 400.', schema: positiveInt },
+  maxQueryParams: { env: 'MAX_QUERY_PARAMS', default: '100', description: 'Most query parameters accepted in one request; more answer 400.', schema: positiveInt },
+  maxUrlLength: { env: 'MAX_URL_LENGTH', default: '8192', description: 'Longest request target (path and query) in bytes; longer answers 414.', schema: positiveInt },
+  maxHeaderBytes: { env: 'MAX_HEADER_BYTES', default: '16384', description: 'Largest total size of request headers in bytes; larger answers 431.', schema: positiveInt },
   logLevel: { env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, schema: z.enum(LOG_LEVELS) },
   simulatorPort: { env: 'SIMULATOR_PORT', default: '4010', description: 'Port of `npm run simulator`.', schema: port },
   simulatorTokenTtlS: { env: 'SIMULATOR_TOKEN_TTL_S', default: '3600', description: 'Lifetime the simulator gives its tokens (ExpiresIn), in seconds.', schema: positiveInt },
