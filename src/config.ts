@@ -1,6 +1,7 @@
 // Environment -> typed settings, validated once at start-up.
 // Every setting lives in SETTINGS below with its default, unit and reason; the README
 // table and `serve --help` are printed from the same list. Nothing else reads process.env.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -31,6 +32,31 @@ const httpUrl = z
   .refine((u) => asUrl(u) === null || /^https?:$/.test(asUrl(u)!.protocol), 'must be an http:// or https:// URL')
   .refine((u) => asUrl(u) === null || (!asUrl(u)!.search && !asUrl(u)!.hash), 'must not contain a query or fragment')
   .refine((u) => asUrl(u) === null || (!asUrl(u)!.username && !asUrl(u)!.password), 'must not contain credentials');
+// TRUST_PROXY: false, true, a hop count, or a comma list of proxy-addr entries (an address,
+// address/prefix, or one of its names). Checked here so a typo stops the start with a clear message.
+const isProxyAddress = (entry: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .min(1)
+  .refine(
+    (v) => /^(?:true|false|\d+)$/i.test(v) || v.split(',').every((entry) => isProxyAddress(entry.trim())),
+    'must be false, true, a hop count, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)',
+  );
+// CORS_ORIGINS: exact origins as browsers send them in the Origin header (no path, no "*").
+const corsOrigins = z
+  .string()
+  .min(1)
+  .refine(
+    (v) => v.split(',').every((o) => o.trim() === '' || (URL.canParse(o.trim()) && /^https?:$/.test(new URL(o.trim()).protocol) && new URL(o.trim()).origin === o.trim())),
+    'must be a comma list of origins such as https://app.example.com (scheme, host and port only; no path, no trailing slash, no "*")',
+  );
 const upstreamPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be an absolute path such as /v1/auth/refresh');
 
 interface SettingDoc {
@@ -74,7 +100,7 @@ export const SETTINGS = {
   retryBudgetMs: { env: 'EVERCYCLE_RETRY_BUDGET_MS', default: '10000', description: 'Retries must start within this many ms of the first try (per API: retry.budget_ms). A longer Retry-After is passed to the client at once.', schema: nonNegativeInt },
   retryBaseDelayMs: { env: 'EVERCYCLE_RETRY_BASE_MS', default: '200', description: 'Backoff cap of the first retry in ms; doubles per retry, full jitter.', schema: nonNegativeInt },
   retryMaxDelayMs: { env: 'EVERCYCLE_RETRY_MAX_MS', default: '3000', description: 'Largest backoff cap in ms.', schema: nonNegativeInt },
-  breakerFailures: { env: 'EVERCYCLE_BREAKER_FAILURES', default: '5', description: 'Consecutive upstream failures (no answer or 5xx) that open the circuit breaker.', schema: positiveInt },
+  breakerFailures: { env: 'EVERCYCLE_BREAKER_FAILURES', default: '10', description: 'Consecutive upstream failures (no answer or 5xx) that open the circuit breaker.', schema: positiveInt },
   breakerOpenMs: { env: 'EVERCYCLE_BREAKER_OPEN_MS', default: '10000', description: 'How long the open breaker answers 503 before letting one probe through, in ms.', schema: positiveInt },
   signinBackoffMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MS', default: '5000', description: 'After a rejected service-account sign-in, wait this long (doubling per failure) before the next attempt, in ms.', schema: positiveInt },
   signinBackoffMaxMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MAX_MS', default: '300000', description: 'Longest wait between rejected service-account sign-ins, in ms.', schema: positiveInt },
@@ -121,9 +147,9 @@ export const SETTINGS = {
     env: 'TRUST_PROXY',
     default: 'false',
     description: 'Whom to believe in X-Forwarded-For: false, true (any), a hop count, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8).',
-    schema: z.string().trim().min(1),
+    schema: trustProxy,
   },
-  corsOrigins: { env: 'CORS_ORIGINS', default: '', description: 'Comma list of browser origins allowed to call the gateway (CORS). Unset: CORS off.', schema: z.string().min(1).optional() },
+  corsOrigins: { env: 'CORS_ORIGINS', default: '', description: 'Comma list of browser origins allowed to call the gateway (CORS). Unset: CORS off.', schema: corsOrigins.optional() },
   maxJsonDepth: { env: 'MAX_JSON_DEPTH', default: '32', description: 'Deepest nesting of arrays/objects accepted in a JSON body; deeper answers 400.', schema: positiveInt },
   maxQueryParams: { env: 'MAX_QUERY_PARAMS', default: '100', description: 'Most query parameters accepted in one request; more answer 400.', schema: positiveInt },
   maxUrlLength: { env: 'MAX_URL_LENGTH', default: '8192', description: 'Longest request target (path and query) in bytes; longer answers 414.', schema: positiveInt },

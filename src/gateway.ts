@@ -2,6 +2,7 @@
 // Starts the built-in simulator when no upstream is configured.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { prepareAccess } from './access/startup.js';
 import type { Settings } from './config.js';
 import { loadDefinitions } from './definitions/load.js';
 import { buildApp } from './server/app.js';
@@ -36,6 +37,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const { logger } = options;
   // Definitions first: a malformed file must stop the start before anything listens.
   const definitions = await loadDefinitions(settings.apisDir);
+  // Then the client keys, and whether HOST may be served with them (or without any).
+  const keys = await prepareAccess(settings, logger, definitions);
 
   let simulator: Simulator | undefined;
   let baseUrl: string;
@@ -78,7 +81,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   await tokens.init();
 
   const app = buildApp(
-    { settings, definitions: () => definitions, tokens, upstream, breaker, upstreamLabel: simulator ? 'simulator' : baseUrl },
+    { settings, definitions: () => definitions, tokens, upstream, breaker, upstreamLabel: simulator ? 'simulator' : baseUrl, keys },
     logger,
   );
 

@@ -7,6 +7,7 @@ import { DefinitionError } from '../definitions/index.js';
 import { createGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { createSimulator } from '../simulator/index.js';
+import { keysCommand } from './keys.js';
 import { VERSION } from '../version.js';
 
 const program = new Command('evercycle-gateway')
@@ -63,6 +64,8 @@ program
     if (opts.control) logger.warn({ control: `${url}/_simulator/` }, 'fault-injection control surface enabled: no authentication, never expose it');
     onShutdown(() => simulator.close());
   });
+
+program.addCommand(keysCommand());
 
 function settingsOrExit(): Settings {
   try {

@@ -4,7 +4,7 @@ export * from './types.js';
 export { DefinitionError, PathTemplateError } from './errors.js';
 export { compilePathTemplate, pathTemplateProblems } from './template.js';
 export { apiNameProblem, definitionProblems, isValidApiName, parseDefinition } from './parse.js';
-export { createBodySchemaAjv, bodySchemaProblems } from './body-schema.js';
+export { createBodySchemaAjv, bodySchemaProblems, compileBodyValidator, MAX_BODY_ERRORS, type BodyFieldError, type BodyValidator } from './body-schema.js';
 export { createDefinitionSet } from './set.js';
 export { loadDefinitions } from './load.js';
 export { resolveUpstreamPath, type ParamSources, type ResolveResult } from './params.js';

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody } from '../errors.js';
+import { installAccessControl } from './access.js';
 import type { GatewayDeps } from './deps.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { requestIdFor } from './request-id.js';
@@ -10,6 +11,11 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/list.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { installCors } from './security/cors.js';
+import { installInputLimits } from './security/input-limits.js';
+import { installRateLimit } from './security/rate-limit.js';
+import { installResponseHeaders } from './security/response-headers.js';
+import { trustProxyOption } from './security/trust-proxy.js';
 
 export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   const app = Fastify({
@@ -26,7 +32,12 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     return503OnClosing: false,
     // Errors raised before routing, in our {"status":"error","message"} shape too.
     frameworkErrors,
-    clientErrorHandler,
+    clientErrorHandler: (err, socket) => clientErrorHandler(err, socket, deps.settings.maxUrlLength),
+    // Whose X-Forwarded-For is believed for request.ip (rate limits, the request log).
+    trustProxy: trustProxyOption(deps.settings.trustProxy),
+    // Node's limit on the request head, request line included: over it, 431 (or 414).
+    // A missing Host is refused by our own hook (input-limits.ts): Node's answer is not JSON.
+    http: { maxHeaderSize: deps.settings.maxHeaderBytes, requireHostHeader: false },
   });
 
   // Bodies stay raw bytes: forwarded exactly as received, parsed as JSON where needed.
@@ -51,10 +62,19 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   });
 
   installRequestTrace(app);
-  installErrorHandlers(app);
-  healthRoutes(app, deps);
-  authRoutes(app, deps);
-  listRoutes(app, deps);
-  proxyRoutes(app, deps);
+  const notFoundLimiter = installRateLimit(app, deps.settings);
+  installErrorHandlers(app, { notFoundPreHandler: notFoundLimiter });
+  installAccessControl(app, deps);
+  installInputLimits(app, deps.settings);
+  installResponseHeaders(app);
+  installCors(app, deps.settings.corsOrigins);
+  // The routes are declared in a plugin of their own, so they are added after the plugins
+  // above have loaded: @fastify/rate-limit attaches its hook to each route as it is declared.
+  void app.register(async (routes) => {
+    healthRoutes(routes, deps);
+    authRoutes(routes, deps);
+    listRoutes(routes, deps);
+    proxyRoutes(routes, deps);
+  });
   return app;
 }

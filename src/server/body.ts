@@ -1,6 +1,11 @@
 // Request bodies: every body arrives as raw bytes (so what we forward is exactly what the
 // client sent, and a replay sends the same bytes); this module decides whether it is JSON.
+// Parsing is guarded: nesting deeper than the limit is refused before the parser runs, and
+// `__proto__` or `constructor.prototype` keys anywhere in the value are refused (400), so a
+// body that could pollute a prototype here or upstream is never used nor forwarded.
+import secureJson from 'secure-json-parse';
 import { GatewayError } from '../errors.js';
+import { jsonDepthExceeds } from './security/json-depth.js';
 
 export interface JsonBody {
   /** The bytes as received, or undefined when the request had no body. */
@@ -10,6 +15,16 @@ export interface JsonBody {
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const SECURE_PARSE = { protoAction: 'error', constructorAction: 'error' } as const;
+/** What secure-json-parse throws (a SyntaxError, like JSON.parse) for either forbidden key. */
+const FORBIDDEN_KEY_ERROR = 'Object contains forbidden prototype property';
+
+export interface JsonBodyOptions {
+  /** Deepest nesting of arrays/objects accepted (MAX_JSON_DEPTH); deeper is a 400. */
+  maxDepth: number;
+  /** Status for a body that is neither declared nor parsable as JSON (default 415). */
+  nonJsonStatus?: 400 | 415;
+}
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   return contentType !== undefined && JSON_TYPE.test(contentType);
@@ -20,12 +35,21 @@ export function isJsonContentType(contentType: string | undefined): boolean {
  * A body with another or no declared type is accepted when it parses as JSON, because
  * `curl -d '{...}'` labels JSON as a form; anything else is 415.
  */
-export function readJsonBody(body: unknown, contentType: string | undefined, options: { nonJsonStatus?: 400 | 415 } = {}): JsonBody {
+export function readJsonBody(body: unknown, contentType: string | undefined, options: JsonBodyOptions): JsonBody {
   if (!Buffer.isBuffer(body) || body.length === 0) return { raw: undefined, value: undefined };
+  if (jsonDepthExceeds(body, options.maxDepth)) {
+    throw new GatewayError(400, `request body is nested too deeply (more than ${options.maxDepth} levels of arrays/objects)`);
+  }
   const text = body.toString('utf8');
   try {
-    return { raw: body, value: JSON.parse(text) as unknown };
+    // secure-json-parse skips a leading byte order mark, JSON.parse and most upstreams do not:
+    // such a body would be judged as one thing here and read as another (or refused) upstream.
+    if (text.charCodeAt(0) === 0xfeff) JSON.parse(text);
+    return { raw: body, value: secureJson.parse(text, null, SECURE_PARSE) as unknown };
   } catch (err) {
+    if ((err as Error).message === FORBIDDEN_KEY_ERROR) {
+      throw new GatewayError(400, 'request body must not contain a "__proto__" key or a "constructor" object with a "prototype" key');
+    }
     if (isJsonContentType(contentType) || contentType === undefined) {
       // Never JSON.parse's own message: it quotes the text around the error, which can be
       // a password (`{"password": hunter2}` answered `..."password": hunter2" is not valid JSON`).

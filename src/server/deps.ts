@@ -1,5 +1,6 @@
 // What the route plugins receive. Passed explicitly: no module-level state, so two
 // gateways can run in one process.
+import type { KeyRing } from '../access/keys.js';
 import type { Settings } from '../config.js';
 import type { DefinitionSet } from '../definitions/types.js';
 import type { TokenManager } from '../tokens/manager.js';
@@ -15,4 +16,6 @@ export interface GatewayDeps {
   breaker: UpstreamBreaker;
   /** "simulator" when the built-in simulator is used, else the upstream base URL. */
   upstreamLabel: string;
+  /** Client API keys to enforce (API_KEYS_FILE); null or unset: no client authentication. */
+  keys?: KeyRing | null;
 }

@@ -1,5 +1,5 @@
 // One structured log line per request, written when it completes: request id, method,
-// path (never the query: it may carry personal data), status, durations, and for proxied
+// path (never the query: it may carry personal data), status, durations, client address, and for proxied
 // calls the API name and upstream time. Replaces Fastify's two default lines.
 import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
@@ -21,6 +21,13 @@ declare module 'fastify' {
 
 export function installRequestTrace(app: FastifyInstance): void {
   app.decorateRequest('trace', null);
+  // A client that goes away gets no response, so Fastify writes no completion line.
+  app.addHook('onRequestAbort', async (request) => {
+    request.log.info(
+      { method: request.method, path: (request.raw.url ?? '').split('?')[0], status: 499, ...(request.trace?.api !== undefined && { api: request.trace.api }) },
+      'client closed the connection before the answer',
+    );
+  });
 }
 
 export class RequestLogController extends LogController {
@@ -39,6 +46,9 @@ export class RequestLogController extends LogController {
       path: (request.raw.url ?? '').split('?')[0],
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      // The socket's address, or the client's as forwarded by a trusted proxy (TRUST_PROXY).
+      client_ip: request.ip,
+      ...(request.client && { client: request.client.name }),
       ...(trace?.api !== undefined && { api: trace.api }),
       ...(trace && { upstream_ms: Math.round(trace.upstreamMs * 10) / 10, upstream_calls: trace.upstreamCalls, retries: trace.retries }),
     };

@@ -1,17 +1,17 @@
 // Tokens on disk: <dataDir>/tokens.json, file 0600 in a folder created 0700, replaced
-// atomically (temp file, fsync, rename, fsync of the folder) so a crash mid-write leaves
-// either the old file or the new one, never a torn one. With a key, the tokens inside
+// atomically (private-file.ts) so a crash mid-write leaves either the old file or the
+// new one, never a torn one. With a key, the tokens inside
 // are sealed with AES-256-GCM (crypto.ts).
 //
 // The file records which upstream issued the tokens: tokens are only ever loaded for
 // that same upstream, so changing EVERCYCLE_BASE_URL never sends one account's tokens to
 // another server (and a restarted built-in simulator, which forgot its sessions, starts
 // from a clean "not authenticated").
-import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { assertPrivateFile, writePrivateFile } from '../private-file.js';
 import { open as unseal, seal, TokenDecryptError } from './crypto.js';
 import type { TokenSet, TokenStore } from './types.js';
 
@@ -72,6 +72,8 @@ export class FileTokenStore implements TokenStore {
     // An existing folder is left as the operator made it (it may be shared); the file is 0600 anyway.
     const mode = (await stat(this.dir)).mode & 0o777;
     if (mode & 0o077) this.logger.warn({ dir: this.dir, mode: mode.toString(8) }, 'data folder is accessible to other users; 0700 is recommended');
+    // Before the tokens are loaded: a file others can read has leaked them, one they can write may be forged.
+    await assertPrivateFile(this.file, 'the token file (in EVERCYCLE_DATA_DIR)');
   }
 
   async load(): Promise<TokenSet | null> {
@@ -133,35 +135,9 @@ export class FileTokenStore implements TokenStore {
 
   private async write(tokens: TokenSet): Promise<void> {
     const { key, upstream } = this.options;
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(this.dir, `.${FILE_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      const content = key
-        ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) }
-        : { version: FORMAT_VERSION, upstream, ...tokens };
-      await handle.writeFile(JSON.stringify(content));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, this.file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await syncDir(this.dir);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await handle.close();
+    const content = key
+      ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) }
+      : { version: FORMAT_VERSION, upstream, ...tokens };
+    await writePrivateFile(this.file, JSON.stringify(content));
   }
 }

@@ -117,15 +117,18 @@ export class UpstreamClient {
     const signal = req.signal ? AbortSignal.any([deadline.signal, req.signal]) : deadline.signal;
     let timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`no response headers within ${req.timeouts.headersMs} ms`)), req.timeouts.headersMs);
     try {
-      const res = await this.pool(req.timeouts.connectMs).request({
-        method: req.method as 'GET',
-        path: this.prefix + req.path,
-        headers: req.headers,
-        body: req.body,
+      const res = await settleOnAbort(
+        this.pool(req.timeouts.connectMs).request({
+          method: req.method as 'GET',
+          path: this.prefix + req.path,
+          headers: req.headers,
+          body: req.body,
+          signal,
+          headersTimeout: req.timeouts.headersMs,
+          bodyTimeout: req.timeouts.bodyMs,
+        }),
         signal,
-        headersTimeout: req.timeouts.headersMs,
-        bodyTimeout: req.timeouts.bodyMs,
-      });
+      );
       clearTimeout(timer);
       timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`response body not complete within ${req.timeouts.bodyMs} ms`)), req.timeouts.bodyMs);
       const raw = await readLimited(res.body, this.maxResponseBytes);
@@ -147,6 +150,8 @@ export class UpstreamClient {
       pool = new Pool(this.origin, {
         connections: this.options.connections ?? 128,
         keepAliveTimeout: 10_000,
+        // Never keep an idle connection longer than that, whatever Keep-Alive hint the upstream sends.
+        keepAliveMaxTimeout: 10_000,
         connect: { timeout: connectMs },
       });
       this.pools.set(connectMs, pool);
@@ -165,6 +170,31 @@ export class UpstreamClient {
     this.destroyed = true;
     await Promise.all([...this.pools.values()].map((p) => p.destroy()));
   }
+}
+
+/**
+ * `request` or, as soon as `signal` aborts, its reason. undici (7.x, nodejs/undici#386)
+ * only notices the abort of a request once that has a connection: one still waiting for
+ * a connection that never comes (a black-holed upstream) would outlive its headers
+ * deadline, or its client, until the connect timeout. undici drops the abandoned request
+ * itself once the connection attempt ends; its outcome is ignored here.
+ */
+function settleOnAbort<T>(request: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    request.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function header(value: string | string[] | undefined): string | undefined {

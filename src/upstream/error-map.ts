@@ -6,7 +6,11 @@ import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeou
 export function mapUpstreamError(err: unknown, what = 'Evercycle API'): Error {
   if (err instanceof GatewayError) return err;
   if (err instanceof UpstreamTimeoutError) return new GatewayError(504, `${what} timed out: ${err.message}`);
-  if (err instanceof UpstreamUnavailableError) return new GatewayError(502, `${what} unavailable: ${err.message}`);
+  if (err instanceof UpstreamUnavailableError) {
+    // Tell a client deciding whether to resend a POST that it may already have arrived.
+    const maybe = err.sent ? '; the request may have reached Evercycle, check before sending it again' : '; the request was not sent';
+    return new GatewayError(502, `${what} unavailable: ${err.message}${maybe}`);
+  }
   if (err instanceof CircuitOpenError) {
     const retryAfter = Math.max(1, err.retryAfterS);
     return new GatewayError(503, `${what} is failing; calls are paused for ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });

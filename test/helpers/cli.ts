@@ -9,7 +9,7 @@ import { REPO_ROOT } from './stack.js';
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Settings the child must not inherit from whoever runs the tests. */
-const SETTING_VARS = /^(EVERCYCLE_|SIMULATOR_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT_BYTES$|NODE_ENV$)/;
+const SETTING_VARS = /^(EVERCYCLE_|SIMULATOR_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT_BYTES$|NODE_ENV$|API_KEYS_FILE$|INSECURE_|RATE_LIMIT_|TRUST_PROXY$|CORS_ORIGINS$|MAX_|CLIENT_TIMEOUT_MS$|SHUTDOWN_GRACE_MS$)/;
 
 export interface CliProcess {
   child: ChildProcess;

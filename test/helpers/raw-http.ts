@@ -14,11 +14,11 @@ export function rawRequest(
   baseUrl: string,
   method: string,
   target: string,
-  options: { headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {},
+  options: { headers?: http.OutgoingHttpHeaders; body?: string | Buffer; /** Connect from this address (e.g. 127.0.0.2: another client). */ localAddress?: string } = {},
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method, path: target, headers: options.headers, agent: false }, (res) => {
+    const req = http.request({ host: hostname, port, method, path: target, headers: options.headers, localAddress: options.localAddress, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

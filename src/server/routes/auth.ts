@@ -9,7 +9,7 @@ import { methodNotAllowed } from '../errors.js';
 export function authRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.post('/api/auth', async (request) => {
     // The contract: 400 for any body that is not valid JSON (a form post included).
-    const { value } = readJsonBody(request.body, request.headers['content-type'], { nonJsonStatus: 400 });
+    const { value } = readJsonBody(request.body, request.headers['content-type'], { nonJsonStatus: 400, maxDepth: deps.settings.maxJsonDepth });
     const { username, password } = credentialsFrom(value);
     try {
       await deps.tokens.signIn(username, password);

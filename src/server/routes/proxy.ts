@@ -1,6 +1,7 @@
 // ANY /api/:name and /api/:name/*: the proxy.
 // Flow: definition -> method -> body -> upstream path -> token -> upstream -> envelope.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { compileBodyValidator, MAX_BODY_ERRORS, type BodyValidator } from '../../definitions/body-schema.js';
 import { resolveUpstreamPath } from '../../definitions/params.js';
 import type { ApiDefinition } from '../../definitions/types.js';
 import { GatewayError } from '../../errors.js';
@@ -28,7 +29,15 @@ export function proxyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     if (!options) callOptions.set(def, (options = resolveCallOptions(deps.settings, def)));
     return options;
   };
-  const handler = (request: FastifyRequest, reply: FastifyReply) => proxy(request, reply, deps, optionsFor);
+  // Body schemas compiled once per definition, on first use.
+  const validators = new WeakMap<ApiDefinition, BodyValidator>();
+  const validatorFor = (def: ApiDefinition): BodyValidator | undefined => {
+    if (!def.body) return undefined;
+    let validate = validators.get(def);
+    if (!validate) validators.set(def, (validate = compileBodyValidator(def.body)));
+    return validate;
+  };
+  const handler = (request: FastifyRequest, reply: FastifyReply) => proxy(request, reply, deps, optionsFor, validatorFor);
   app.all('/api/:name', handler);
   app.all('/api/:name/*', handler);
 }
@@ -38,6 +47,7 @@ async function proxy(
   reply: FastifyReply,
   deps: GatewayDeps,
   optionsFor: (def: ApiDefinition) => CallOptions,
+  validatorFor: (def: ApiDefinition) => BodyValidator | undefined,
 ): Promise<FastifyReply> {
   const { name } = request.params as { name: string };
   const def = deps.definitions().get(name);
@@ -46,7 +56,17 @@ async function proxy(
   if (!def) throw new GatewayError(404, `API '${name}' not found; GET /api/list shows the available APIs`);
 
   const method = upstreamMethod(def, request.method);
-  const body = METHODS_WITH_BODY.has(method) ? readJsonBody(request.body, request.headers['content-type']) : { raw: undefined, value: undefined };
+  const hasBody = METHODS_WITH_BODY.has(method);
+  const body = hasBody ? readJsonBody(request.body, request.headers['content-type'], { maxDepth: deps.settings.maxJsonDepth }) : { raw: undefined, value: undefined };
+  // Checked before anything goes upstream (the path parameters a body may carry included).
+  const validate = hasBody ? validatorFor(def) : undefined;
+  if (validate) {
+    const errors = validate(body.value);
+    if (errors.length > 0) {
+      const shown = errors.length > MAX_BODY_ERRORS ? ` (the first ${MAX_BODY_ERRORS} of ${errors.length} problems are listed)` : '';
+      throw new GatewayError(400, `request body does not match the schema of ${def.name}${shown}`, { errors: errors.slice(0, MAX_BODY_ERRORS) });
+    }
+  }
 
   const { segments, rawQuery } = splitRawUrl(request.raw.url ?? request.url);
   const resolved = resolveUpstreamPath(def, { segments, rawQuery, body: body.value });

@@ -1,0 +1,46 @@
+// Secure by default: without API keys the gateway serves loopback clients only, unless
+// the operator opts out with a setting whose name says it is insecure. Pure.
+import { BlockList, isIP } from 'node:net';
+
+/** Whether HOST binds loopback only: 127.0.0.0/8, ::1 (and its IPv4-mapped forms), localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  if (family === 0) return false; // any other name may resolve to anything
+  const loopback = new BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  // check() matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
+  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export type ExposureDecision =
+  | { action: 'start' }
+  | { action: 'warn'; message: string }
+  | { action: 'refuse'; message: string };
+
+/** Whether a gateway with these settings may start, and what to tell the operator. */
+export function exposureDecision(options: { host: string; keysConfigured: boolean; insecureNoAuth: boolean }): ExposureDecision {
+  const { host, keysConfigured, insecureNoAuth } = options;
+  if (keysConfigured) {
+    return insecureNoAuth
+      ? { action: 'warn', message: 'INSECURE_ALLOW_UNAUTHENTICATED=true has no effect: API keys are configured (API_KEYS_FILE), every client needs one' }
+      : { action: 'start' };
+  }
+  if (isLoopbackHost(host)) return { action: 'start' };
+  if (insecureNoAuth) {
+    return {
+      action: 'warn',
+      message:
+        `INSECURE: HOST=${host} is reachable from other machines and API_KEYS_FILE is not set (INSECURE_ALLOW_UNAUTHENTICATED=true): ` +
+        'ANYONE WHO REACHES THIS PORT ACTS AS THE STORED EVERCYCLE IDENTITY and can re-point it through /api/auth',
+    };
+  }
+  return {
+    action: 'refuse',
+    message:
+      `HOST=${host} is not a loopback address and no API keys are configured: set API_KEYS_FILE ` +
+      '(create keys with `evercycle-gateway keys create`), or set INSECURE_ALLOW_UNAUTHENTICATED=true to serve without client authentication',
+  };
+}

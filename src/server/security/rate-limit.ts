@@ -1,0 +1,58 @@
+// Per-client rate limiting with @fastify/rate-limit: RATE_LIMIT_MAX requests per
+// RATE_LIMIT_WINDOW_MS for each client, counted in this process's memory. A client is its
+// API key's name when the request carries a valid key (src/server/access.ts puts it on
+// request.client in an earlier onRequest hook), else its address (request.ip, which
+// follows TRUST_PROXY). /health and /ready are never limited: load balancers and
+// monitors poll them. Over the limit: 429 in our error shape with Retry-After and the
+// x-ratelimit-* headers (which every limited answer carries).
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../../errors.js';
+
+export interface RateLimitSettings {
+  /** Requests per window and client; 0 disables rate limiting. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+}
+
+/** Routes that are never limited (matched on the route, so /health?x=1 is exempt too). */
+const EXEMPT_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready']);
+
+/** A request's bucket. The prefixes keep a key named "127.0.0.1" apart from that address. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const name = request.client?.name;
+  return typeof name === 'string' ? `key:${name}` : `ip:${normalizeIP(request.ip)}`;
+}
+
+export type NotFoundLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Register the limiter; it attaches itself to every route declared after it has loaded
+ * (buildApp declares its routes in a later plugin). Returns a preHandler for the
+ * not-found handler, which no route covers, or undefined when rate limiting is off.
+ */
+export function installRateLimit(app: FastifyInstance, settings: RateLimitSettings): NotFoundLimiter | undefined {
+  if (settings.rateLimitMax === 0) return undefined;
+  void app.register(rateLimit, {
+    global: true,
+    max: settings.rateLimitMax,
+    timeWindow: settings.rateLimitWindowMs,
+    keyGenerator: rateLimitKey,
+    allowList: (request) => EXEMPT_ROUTES.has(request.routeOptions.url ?? ''),
+    errorResponseBuilder: (_request, context) =>
+      new GatewayError(context.statusCode, `rate limit exceeded: at most ${context.max} requests per ${windowText(settings.rateLimitWindowMs)}; retry in ${context.after}`),
+  });
+  // The plugin's decorator exists once it has loaded; made on first use, it shares the
+  // routes' store, so a 404 counts against the same budget.
+  let limiter: ReturnType<FastifyInstance['rateLimit']> | undefined;
+  return async (request, reply) => {
+    limiter ??= app.rateLimit();
+    await limiter.call(app, request, reply);
+  };
+}
+
+function windowText(ms: number): string {
+  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
+  if (ms % 1000 === 0) return ms === 1000 ? 'second' : `${ms / 1000} seconds`;
+  return `${ms} ms`;
+}
