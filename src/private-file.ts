@@ -34,6 +34,11 @@ export async function assertPrivateFile(file: string, what: string): Promise<voi
   }
   const mode = info.mode & 0o777;
   if (info.isFile() && (mode & 0o077) !== 0) throw new FilePermissionError(file, mode, what);
+  // A private file planted by another local user (their Evercycle session, their keys) is not ours to trust.
+  const uid = process.getuid?.();
+  if (info.isFile() && uid !== undefined && info.uid !== uid) {
+    throw new Error(`${what} ${file} is owned by another user (uid ${info.uid}, this process runs as ${uid}): refusing to trust it`);
+  }
 }
 
 /** Write `content` to `file` as 0600, atomically; the folder is created 0700 when missing. */

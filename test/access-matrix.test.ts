@@ -12,6 +12,7 @@ import { rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { REPO_ROOT, startStack, tempDir, type Stack } from './helpers/stack.js';
 
 const KEY_REQUIRED = { status: 'error', message: 'API key required: send Authorization: Bearer <key> or X-API-Key: <key>' };
+const INVALID_KEY = { status: 'error', message: 'invalid API key' };
 
 let stack: Stack;
 let keys: Record<'admin' | 'write' | 'read' | 'limited', string>;
@@ -175,7 +176,7 @@ for (const [transport, header] of TRANSPORTS) {
         const wrong = generateKey();
         const res = await expectStatus(row, header(wrong), row.anonymous);
         if (res.status === 401 && row.method !== 'HEAD') {
-          expect(res.json).toEqual(KEY_REQUIRED);
+          expect(res.json).toEqual(INVALID_KEY);
           expect(res.headers['www-authenticate']).toBe('Bearer');
         }
         expect(res.text).not.toContain(wrong);
@@ -203,17 +204,23 @@ describe('how a key may be presented', () => {
     expect((await list({ authorization: `Bearer ${keys.read}`, 'x-api-key': keys.read })).status).toBe(200);
   });
   it.each([
-    ['two different valid keys in the two headers', () => ({ authorization: `Bearer ${keys.read}`, 'x-api-key': keys.admin })],
-    ['a valid key under the Basic scheme', () => ({ authorization: `Basic ${keys.admin}` })],
-    ['a valid key in Authorization without a scheme', () => ({ authorization: keys.admin })],
-    ['a valid key with a character appended', () => ({ 'x-api-key': `${keys.admin}A` })],
-    ['a valid key truncated', () => ({ 'x-api-key': keys.admin.slice(0, -1) })],
-    ['the stored hash of a valid key', () => ({ 'x-api-key': `sha256:${'0'.repeat(64)}` })],
-    ['an empty X-API-Key', () => ({ 'x-api-key': '' })],
-  ])('refused (401): %s', async (_name, headers) => {
+    ['two different valid keys in the two headers', () => ({ authorization: `Bearer ${keys.read}`, 'x-api-key': keys.admin }), INVALID_KEY],
+    ['a valid key under the Basic scheme', () => ({ authorization: `Basic ${keys.admin}` }), KEY_REQUIRED],
+    ['a valid key in Authorization without a scheme', () => ({ authorization: keys.admin }), KEY_REQUIRED],
+    ['a valid key with a character appended', () => ({ 'x-api-key': `${keys.admin}A` }), INVALID_KEY],
+    ['a valid key truncated', () => ({ 'x-api-key': keys.admin.slice(0, -1) }), INVALID_KEY],
+    ['the stored hash of a valid key', () => ({ 'x-api-key': `sha256:${'0'.repeat(64)}` }), INVALID_KEY],
+    ['an empty X-API-Key', () => ({ 'x-api-key': '' }), INVALID_KEY],
+  ])('refused (401): %s', async (_name, headers, expected) => {
     const res = await list(headers());
     expect(res.status).toBe(401);
-    expect(res.json).toEqual(KEY_REQUIRED);
+    expect(res.json).toEqual(expected);
+  });
+
+  it('two Authorization headers are ambiguous and refused, even when the first is valid', async () => {
+    const res = await rawRequest(stack.url, 'GET', '/api/list', { headers: { Authorization: [`Bearer ${keys.admin}`, `Bearer ${generateKey()}`] } });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(INVALID_KEY);
   });
 
   it('a repeated X-API-Key header (valid, then another) is refused', async () => {

@@ -23,7 +23,7 @@ export async function prepareAccess(settings: Settings, logger: Logger, definiti
   if (decision.action === 'warn') logger.warn({ host: settings.host }, decision.message);
 
   if (keys === null) {
-    if (decision.action === 'start') logger.info({ host: settings.host }, 'API_KEYS_FILE is not set: no client authentication (loopback clients only)');
+    if (decision.action === 'start') logger.info({ host: settings.host }, 'API_KEYS_FILE is not set: no client authentication; only loopback clients (after TRUST_PROXY) are served');
     return null;
   }
   if (keys.size === 0) logger.warn({ keys_file: settings.keysFile }, 'the keys file holds no keys: every request but /health and /ready will be refused');

@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessClient } from '../access/keys.js';
 import { presentedKey } from '../access/keys.js';
+import { isLoopbackHost } from '../access/exposure.js';
 import { authorize, type AccessTarget } from '../access/roles.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayDeps } from './deps.js';
@@ -18,6 +19,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The client whose API key this request carries; null without one (or without keys configured). */
     client: AccessClient | null;
+    /** A key was presented but matches none (or is ambiguous). */
+    keyRejected: boolean;
   }
 }
 
@@ -28,20 +31,36 @@ export function clientNameOf(request: FastifyRequest): string | undefined {
   return request.client?.name;
 }
 
+export const LOOPBACK_ONLY_MESSAGE = 'this gateway has no API keys configured (API_KEYS_FILE): only clients on this machine may call it';
+export const INVALID_KEY_MESSAGE = 'invalid API key';
+
 export function installAccessControl(app: FastifyInstance, deps: GatewayDeps): void {
   app.decorateRequest('client', null);
+  app.decorateRequest('keyRejected', false);
   const keys = deps.keys;
-  if (!keys) return;
+  if (!keys) {
+    if (deps.settings.insecureNoAuth) return;
+    // No keys: loopback clients only, judged on the client's address as resolved through
+    // TRUST_PROXY, so a reverse proxy on this machine does not make remote callers local.
+    app.addHook('onRequest', async (request) => {
+      if (targetOf(request, deps).kind !== 'open' && !isLoopbackHost(request.ip)) throw new GatewayError(403, LOOPBACK_ONLY_MESSAGE);
+    });
+    return;
+  }
 
   app.addHook('onRequest', async (request) => {
-    const key = presentedKey(request.headers);
+    // Two Authorization headers are ambiguous (Node would silently keep the first): no key.
+    const key = countHeader(request.raw.rawHeaders, 'authorization') > 1 ? '' : presentedKey(request.headers);
     request.client = key ? (keys.find(key) ?? null) : null;
+    if (key !== null && !request.client) request.keyRejected = true;
   });
 
   app.addHook('preParsing', async (request, _reply, payload) => {
     const target = targetOf(request, deps);
     if (target.kind === 'open') return payload;
-    if (!request.client) throw new GatewayError(401, KEY_REQUIRED_MESSAGE, {}, { 'www-authenticate': 'Bearer' });
+    if (!request.client) {
+      throw new GatewayError(401, request.keyRejected ? INVALID_KEY_MESSAGE : KEY_REQUIRED_MESSAGE, {}, { 'www-authenticate': 'Bearer' });
+    }
     const decision = authorize(request.client, target);
     if (!decision.allowed) throw new GatewayError(403, decision.message);
     return payload;
@@ -74,4 +93,10 @@ function targetOf(request: FastifyRequest, deps: GatewayDeps): AccessTarget {
     default:
       return { kind: 'admin', route };
   }
+}
+
+function countHeader(rawHeaders: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) n++;
+  return n;
 }

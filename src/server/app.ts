@@ -37,7 +37,8 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     trustProxy: trustProxyOption(deps.settings.trustProxy),
     // Node's limit on the request head, request line included: over it, 431 (or 414).
     // A missing Host is refused by our own hook (input-limits.ts): Node's answer is not JSON.
-    http: { maxHeaderSize: deps.settings.maxHeaderBytes, requireHostHeader: false },
+    // Stalled requests (CLIENT_TIMEOUT_MS) are looked for every second, not Node's default 30 s.
+    http: { maxHeaderSize: deps.settings.maxHeaderBytes, requireHostHeader: false, connectionsCheckingInterval: 1000 },
   });
 
   // Bodies stay raw bytes: forwarded exactly as received, parsed as JSON where needed.

@@ -46,6 +46,11 @@ function frameworkMessage(err: FastifyError): string {
       return 'request body too large';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'unsupported content type';
+    // Fastify's own text quotes the whole URL, query (and whatever secret a client put there) included.
+    case 'FST_ERR_BAD_URL':
+      return 'the request URL is not valid: malformed percent-encoding in the path';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'a path segment of the request URL is too long';
     default:
       return err.message;
   }
