@@ -48,7 +48,9 @@ describe('positional segments', () => {
     ['%3F%23', '%3F%23'],
     ['%2E%2E%2E', '...'],
     ['a;b=c', 'a%3Bb%3Dc'],
-    ['%00', '%00'],
+    ['a%5Cb', 'a%5Cb'],
+    ['%7E', '~'],
+    ['%C2%80', '%C2%80'],
   ])('segment %j is decoded once and re-encoded once as %j', (segment, encoded) => {
     expect(pathOf(resolve(grade, ['1', segment]))).toBe(`/v1/pricebook/1/${encoded}`);
   });
@@ -102,12 +104,12 @@ describe('query parameters', () => {
     expect(resolve(byId, [], 'b=2&id=5&a=1')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: 'b=2&a=1' });
     expect(resolve(byId, [], 'x=1&x=2&id=5&y=%20+%2b&z')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: 'x=1&x=2&y=%20+%2b&z' });
     expect(resolve(byId, [], 'id=5')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: '' });
-    expect(resolve(byId, [], 'i%64=5&q=%zz')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: 'q=%zz' });
+    expect(resolve(byId, [], 'i%64=5&q=%C3%A9')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: 'q=%C3%A9' });
     expect(resolve(byId, [], 'ID=1&id+=2&id=5')).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: 'ID=1&id+=2' });
   });
 
   it('an untouched query is forwarded exactly as received', () => {
-    const raw = 'a=1&&b=%zz&a=2&c=%C3%A9&d=+&';
+    const raw = 'a=1&&b=%25zz&a=2&c=%C3%A9&d=+&e=%00&%0D%0A=1';
     expect(resolve(byId, ['5'], raw)).toEqual({ ok: true, path: '/v1/asset/5', forwardQuery: raw });
     expect(resolve(getAll, [], raw)).toEqual({ ok: true, path: '/v1/asset', forwardQuery: raw });
     expect(resolve(getAll, [], 'id=5&per_page=10')).toEqual({ ok: true, path: '/v1/asset', forwardQuery: 'id=5&per_page=10' });
@@ -135,16 +137,26 @@ describe('query parameters', () => {
     expect(resolve(byId, [], 'id=&x=1', { id: 4 })).toEqual({ ok: true, path: '/v1/asset/4', forwardQuery: 'x=1' });
   });
 
-  it.each(['%', '%zz', '%C3', '%FF'])('a malformed value %j for a placeholder is refused', (value) => {
+  it.each(['%', '%zz', '%C3', '%FF', '%C0', 'x%C0'])('a malformed value %j for a placeholder is refused, naming the parameter', (value) => {
     expect(failure(resolve(grade, ['1'], `grade=${value}`))).toEqual({
-      message: `path parameter "grade": invalid percent-encoding in query value ${JSON.stringify(value)}`,
+      message: 'invalid percent-encoding in the value of query parameter "grade"',
       param: 'grade',
     });
   });
 
-  it('a malformed key is refused for APIs with placeholders', () => {
-    expect(failure(resolve(byId, ['1'], '%zz=1'))).toEqual({ message: 'invalid percent-encoding in query parameter name "%zz"' });
-    expect(failure(resolve(byId, ['1'], 'a=1&b%=2'))).toEqual({ message: 'invalid percent-encoding in query parameter name "b%"' });
+  it.each([byId, getAll])('a malformed value is refused for every API ($name), without echoing it', (def) => {
+    const segments = def === byId ? ['1'] : [];
+    expect(failure(resolve(def, segments, 'password=x%C0'))).toEqual({ message: 'invalid percent-encoding in the value of query parameter "password"' });
+    expect(failure(resolve(def, segments, 'a=1&b=%zz&c=3'))).toEqual({ message: 'invalid percent-encoding in the value of query parameter "b"' });
+    expect(failure(resolve(def, segments, 'a=%'))).toEqual({ message: 'invalid percent-encoding in the value of query parameter "a"' });
+    expect(failure(resolve(def, segments, 'a=%ED%A0%80'))).toMatchObject({ message: expect.stringMatching(/^invalid percent-encoding/) });
+  });
+
+  it.each([byId, getAll])('a malformed key is refused for every API ($name)', (def) => {
+    const segments = def === byId ? ['1'] : [];
+    expect(failure(resolve(def, segments, '%zz=1'))).toEqual({ message: 'invalid percent-encoding in query parameter name "%zz"' });
+    expect(failure(resolve(def, segments, 'a=1&b%=2'))).toEqual({ message: 'invalid percent-encoding in query parameter name "b%"' });
+    expect(failure(resolve(def, segments, '%C0'))).toEqual({ message: 'invalid percent-encoding in query parameter name "%C0"' });
   });
 });
 
@@ -224,6 +236,28 @@ describe('value types', () => {
     expect(failure(resolve(grade, ['1', 'x'.repeat(1025)]))).toEqual({ message: 'path parameter "grade" is longer than 1024 characters', param: 'grade' });
     // 1024 characters that take 3 bytes each still count as 1024.
     expect(pathOf(resolve(grade, ['1', '%E2%82%AC'.repeat(1024)]))).toBe(`/v1/pricebook/1/${'%E2%82%AC'.repeat(1024)}`);
+  });
+
+  it.each([
+    ['NUL', '%00'],
+    ['CR', '%0D'],
+    ['LF', '%0a'],
+    ['CR LF', 'A%0D%0ASet-Cookie:%20x=1'],
+    ['tab', 'A%09B'],
+    ['unit separator', '%1F'],
+    ['DEL', 'A%7F'],
+  ])('a control character (%s) is refused from every source, naming the parameter', (_what, encoded) => {
+    const problem = { message: 'path parameter "grade" must not contain control characters (U+0000 to U+001F, U+007F)', param: 'grade' };
+    expect(failure(resolve(grade, ['1', encoded]))).toEqual(problem);
+    expect(failure(resolve(grade, ['1'], `grade=${encoded}`))).toEqual(problem);
+    expect(failure(resolve(grade, ['1'], '', { grade: decodeURIComponent(encoded) }))).toEqual(problem);
+    expect(failure(resolve(note, [encoded]))).toMatchObject({ param: 'slug', message: expect.stringMatching(/must not contain control characters/) });
+    expect(failure(resolve(byId, [`1${encoded}`]))).toMatchObject({ param: 'id' });
+  });
+
+  it('characters next to the control ranges stay allowed', () => {
+    expect(pathOf(resolve(grade, ['1', '%20%7E%C2%80%C2%A0']))).toBe('/v1/pricebook/1/%20~%C2%80%C2%A0');
+    expect(pathOf(resolve(grade, ['1'], '', { grade: '/\\?#% é' }))).toBe('/v1/pricebook/1/%2F%5C%3F%23%25%20%C3%A9');
   });
 
   it('a string body field with a lone surrogate is refused', () => {

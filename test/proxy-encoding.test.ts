@@ -59,6 +59,10 @@ describe('path parameter encoding', () => {
     ['/api/grade/abc/A', 'id'],
     ['/api/grade/7', 'grade'],
     ['/api/grade/-1/A', 'id'],
+    ['/api/grade/7/A%0D%0AB', 'grade'],
+    ['/api/grade/7/%00', 'grade'],
+    ['/api/grade/7/A%7F', 'grade'],
+    ['/api/grade?id=7&grade=A%0AB', 'grade'],
   ])('%s is refused with 400 naming %s', async (gatewayPath, param) => {
     const before = upstream.requests.length;
     const r = await upstreamPathFor(gatewayPath, JSON_PUT);
@@ -83,6 +87,17 @@ describe('path parameter encoding', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('refuses malformed percent-encoding anywhere in the query, for every API, without echoing the value', async () => {
+    for (const target of ['/api/get-all?x=%zz', '/api/get-all?%zz=1', '/api/get-all?q=%', '/api/get-asset-id/1?expand=%C0', '/api/get-asset-id?id=1&x=%E2%82']) {
+      const r = await upstreamPathFor(target);
+      expect(r.status, target).toBe(400);
+      expect(r.body).toMatchObject({ status: 'error', message: expect.stringMatching(/^invalid percent-encoding in (the value of )?query parameter/) });
+    }
+    const secret = await upstreamPathFor('/api/get-all?password=hunter2%C0');
+    expect(secret.body).toEqual({ status: 'error', message: 'invalid percent-encoding in the value of query parameter "password"' });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('fills from positional segments, then query, then body; query used for the path is not forwarded', async () => {
     expect((await upstreamPathFor('/api/get-asset-id/42?expand=1')).path).toBe('/v1/asset/42?expand=1');
     expect((await upstreamPathFor('/api/get-asset-id?id=42&expand=1')).path).toBe('/v1/asset/42?expand=1');
@@ -98,5 +113,11 @@ describe('path parameter encoding', () => {
   it('forwards the rest of the query string as received, repeated keys and UTF-8 included', async () => {
     const r = await upstreamPathFor('/api/get-all?page_num=2&per_page=10&tag=a&tag=b&q=%C3%A9t%C3%A9&x=a+b');
     expect(r.path).toBe('/v1/asset?page_num=2&per_page=10&tag=a&tag=b&q=%C3%A9t%C3%A9&x=a+b');
+  });
+
+  it('forwards a well-formed query byte-for-byte, however odd (control characters are only refused in path values)', async () => {
+    const query = 'a=%00&b=%0d%0A&%7e=100%25&c=%2F%3f%23&d=%e2%82%ac&e&=f&g==';
+    expect((await upstreamPathFor(`/api/get-all?${query}`)).path).toBe(`/v1/asset?${query}`);
+    expect((await upstreamPathFor(`/api/get-asset-id/1?${query}`)).path).toBe(`/v1/asset/1?${query}`);
   });
 });

@@ -26,8 +26,8 @@ beforeEach(() => {
 // ---- The table ----------------------------------------------------------------------
 
 type Expectation =
-  /** The gateway answers `status` in our error shape (listing `fields` for a schema error); nothing reaches the simulator. */
-  | { kind: 'refused'; status: number; fields?: string[] }
+  /** The gateway answers `status` in our error shape (listing `fields` for a schema error, with `message` when given); nothing reaches the simulator. */
+  | { kind: 'refused'; status: number; fields?: string[]; message?: string }
   /** Exactly one call reaches `endpoint`; the gateway answers `status`; `check` sees the JSON. */
   | { kind: 'forwarded'; status: number; endpoint: EndpointKey; check?: (json: any) => void } // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Bytes the HTTP parser refuses: `status` in our shape, or the socket closed without an answer. */
@@ -49,7 +49,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 /** A price no seeded grade has, so finding it proves this request stored it. */
 const ODD_PRICE = 5.25;
 const PRICE_BODY = `{"price":${ODD_PRICE}}`;
-const refused = (status: number): Expectation => ({ kind: 'refused', status });
+const refused = (status: number, message?: string): Expectation => ({ kind: 'refused', status, message });
 const forwarded = (endpoint: EndpointKey, status: number, check?: (json: any) => void): Expectation => ({ kind: 'forwarded', endpoint, status, check }); // eslint-disable-line @typescript-eslint/no-explicit-any
 const parser = (status: number): Expectation => ({ kind: 'parser', status });
 
@@ -148,9 +148,41 @@ add('too-deep JSON', [
   { name: 'escaped quotes before brackets in a string do not count', method: 'PUT', target: '/api/edit-asset-id/1', headers: JSON_TYPE, body: JSON.stringify({ model: `\\"${'{'.repeat(100)}"` }), expect: forwarded(EDIT, 400, upstreamRefused(400)) },
 ]);
 
-// Bodies that parse but do not match the definition's schema: 400 listing each field.
 const put = (target: string, body: string, expectation: Expectation, name = body): Omit<Case, 'category'> => ({ name: `PUT ${target} ${name}`, method: 'PUT', target, headers: JSON_TYPE, body, expect: expectation });
 const post = (target: string, body: string, expectation: Expectation, name = body): Omit<Case, 'category'> => ({ name: `POST ${target} ${name}`, method: 'POST', target, headers: JSON_TYPE, body, expect: expectation });
+
+// Duplicate keys in any object: JSON.parse (so the schema check) keeps the last value, an
+// upstream may keep the first. Refused (400, naming the key, never a value) on every API.
+const duplicate = (key: string) => refused(400, `request body has a duplicate key ${JSON.stringify(key)}`);
+add('duplicate keys', [
+  { name: 'PUT /api/grade/1/A: an invalid price hidden before a valid one', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":"free","price":1}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: a valid price hidden before an invalid one', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"price":"free"}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: the same value twice', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"price":1}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: an escaped spelling of the same key', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"\\u0070rice":2}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: two escaped spellings', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"pric\\u0065":1,"\\u0070ri\\u0063e":2}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: whitespace around the keys', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{ "price" : 1 ,\n\t"price" : 2 }', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: far apart, after nested values', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"a":{"price":2,"b":[{"c":"}"}]},"s":"\\"price\\"","price":3}', expect: duplicate('price') },
+  { name: 'PUT /api/grade/1/A: nested object', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"meta":{"note":"a","note":"b"}}', expect: duplicate('note') },
+  { name: 'PUT /api/grade/1/A: inside an array of objects', method: 'PUT', target: '/api/grade/1/A', headers: JSON_TYPE, body: '{"price":1,"list":[{"x":1},{"x":1,"x":2}]}', expect: duplicate('x') },
+  { name: 'PUT /api/grade/1: a path parameter given twice in the body', method: 'PUT', target: '/api/grade/1', headers: JSON_TYPE, body: '{"grade":"A","grade":"..","price":1}', expect: duplicate('grade') },
+  { name: 'POST /api/create: top level', method: 'POST', target: '/api/create', headers: JSON_TYPE, body: '{"make":"Dell","year":2020,"make":"HP"}', expect: duplicate('make') },
+  { name: 'POST /api/create: the empty key twice', method: 'POST', target: '/api/create', headers: JSON_TYPE, body: '{"":1,"":2}', expect: duplicate('') },
+  { name: 'POST /api/create: a key holding an escaped quote', method: 'POST', target: '/api/create', headers: JSON_TYPE, body: '{"a\\"b":1,"a\\u0022b":2}', expect: duplicate('a"b') },
+  { name: 'POST /api/create: a non-ASCII key, raw and escaped', method: 'POST', target: '/api/create', headers: JSON_TYPE, body: '{"é":1,"\\u00e9":2}', expect: duplicate('é') },
+  { name: 'POST /api/create without a content type', method: 'POST', target: '/api/create', body: '{"make":"a","make":"b"}', expect: duplicate('make') },
+  { name: 'POST /api/create-request: objects in a top-level array', method: 'POST', target: '/api/create-request', headers: JSON_TYPE, body: '[{"a":1},{"a":1,"a":2}]', expect: duplicate('a') },
+  { name: 'PUT /api/edit-asset-id/1: deep down', method: 'PUT', target: '/api/edit-asset-id/1', headers: JSON_TYPE, body: `{"make":"Dell","x":${'{"y":'.repeat(20)}{"k":1,"k":2}${'}'.repeat(20)}}`, expect: duplicate('k') },
+  { name: 'POST /api/auth: a second username', method: 'POST', target: '/api/auth', headers: JSON_TYPE, body: '{"username":"a@example.com","password":"p","username":"b@example.com"}', expect: duplicate('username') },
+  { name: 'POST /api/auth: a second password (not echoed)', method: 'POST', target: '/api/auth', headers: JSON_TYPE, body: '{"username":"a@example.com","password":"hunter2","password":"hunter3"}', expect: duplicate('password') },
+  // Not duplicates: the same key in different objects, keys differing in case or escapes that decode differently, keys as values.
+  put('/api/grade/3/D', `{"price":${ODD_PRICE},"a":{"price":1},"b":[{"price":2},{"price":3}]}`, forwarded(GRADE, 200, gradeStoredAs('D'))),
+  put('/api/grade/3/E', `{"price":${ODD_PRICE},"Price":1,"PRICE":2}`, forwarded(GRADE, 200, gradeStoredAs('E'))),
+  put('/api/grade/3/F', `{"price":${ODD_PRICE},"a\\\\b":1,"a\\\\\\\\b":2,"a/b":3,"a\\/c":4}`, forwarded(GRADE, 200, gradeStoredAs('F'))),
+  put('/api/grade/3/G', `{"price":${ODD_PRICE},"tags":["price","price"],"note":"price"}`, forwarded(GRADE, 200, gradeStoredAs('G'))),
+  post('/api/create-request', '[{"a":1},{"a":1}]', forwarded(REQUEST, 400, upstreamRefused(400))),
+]);
+
+// Bodies that parse but do not match the definition's schema: 400 listing each field.
 const schemaRefused = (...fields: string[]): Expectation => ({ kind: 'refused', status: 400, fields });
 add('wrong types vs the schema', [
   put('/api/grade/1/A', '{"price":"12"}', schemaRefused('/price')),
@@ -202,6 +234,7 @@ const putGrade = (segment: string, expectation: Expectation): Omit<Case, 'catego
   body: PRICE_BODY,
   expect: expectation,
 });
+const CONTROL_IN_GRADE = 'path parameter "grade" must not contain control characters (U+0000 to U+001F, U+007F)';
 add('path-parameter smuggling', [
   ...['%2F', '1%2F2', '%2e%2e', '..', '.', '1%00', '%00', '-1', '1.0', '1e3', '0x10', '%EF%BC%91', '%E2%80%A4%E2%80%A4', '%252F', '1%252F2', '9999999999999999999', '%201', '1%20', '%2B1', '1;2', "1'", '1%0D%0A', '%C0%AE', '%C0%AE%C0%AE', '%E0%80%AE', '%zz', '%', '1/2'].map(
     (segment) => getId(segment, refused(400)),
@@ -214,8 +247,15 @@ add('path-parameter smuggling', [
   { name: 'PUT /api/grade?id=1&id=2&grade=A (repeated)', method: 'PUT', target: '/api/grade?id=1&id=2&grade=A', headers: JSON_TYPE, body: PRICE_BODY, expect: refused(400) },
   { name: 'PUT /api/grade/1/A#frag (a fragment on the wire)', method: 'PUT', target: '/api/grade/1/A#frag', headers: JSON_TYPE, body: PRICE_BODY, expect: refused(400) },
   { name: 'PUT /api/grade/1 with a body grade of ".."', method: 'PUT', target: '/api/grade/1', headers: JSON_TYPE, body: '{"grade":"..","price":5.25}', expect: refused(400) },
+  // Control characters, decoded from any source: refused, naming the parameter.
+  ...['%00', 'A%00B', '%0D%0ASet-Cookie:%20x=1', '%0d', 'A%0AB', '%09', '%1B%5B31m', 'A%7F', '%1F'].map((segment) => putGrade(segment, refused(400, CONTROL_IN_GRADE))),
+  { name: 'PUT /api/grade?id=1&grade=A%0D%0AB (control characters from the query)', method: 'PUT', target: '/api/grade?id=1&grade=A%0D%0AB', headers: JSON_TYPE, body: PRICE_BODY, expect: refused(400, CONTROL_IN_GRADE) },
+  { name: 'PUT /api/grade?id=1&grade=%00 (NUL from the query)', method: 'PUT', target: '/api/grade?id=1&grade=%00', headers: JSON_TYPE, body: PRICE_BODY, expect: refused(400, CONTROL_IN_GRADE) },
+  { name: 'PUT /api/grade/1 with a body grade holding CR/LF', method: 'PUT', target: '/api/grade/1', headers: JSON_TYPE, body: '{"grade":"A\\r\\nB","price":5.25}', expect: refused(400, CONTROL_IN_GRADE) },
+  { name: 'PUT /api/grade/1 with a body grade holding NUL', method: 'PUT', target: '/api/grade/1', headers: JSON_TYPE, body: '{"grade":"\\u0000","price":5.25}', expect: refused(400, CONTROL_IN_GRADE) },
+  { name: 'PUT /api/edit-asset-id with a body id holding LF', method: 'PUT', target: '/api/edit-asset-id', headers: JSON_TYPE, body: '{"id":"1\\n"}', expect: refused(400) },
   // Odd values the gateway passes on as one encoded segment; the simulator refuses the grade name itself.
-  ...['A%2FB', '%2F', '..%2F..%2Fetc%2Fpasswd', '%252F', '%00', 'A%00B', '%E2%80%A4%E2%80%A4', '%EF%BC%85%EF%BC%92%EF%BC%A6', '%EF%BC%8E%EF%BC%8E', '%2E%2E%2E', '%0D%0ASet-Cookie:%20x=1', '%3F', '%23', '%3Cscript%3E', '%5C..%5C', '%2e%2e%5c'].map((segment) =>
+  ...['A%2FB', '%2F', '..%2F..%2Fetc%2Fpasswd', '%252F', '%2500', '%E2%80%A4%E2%80%A4', '%EF%BC%85%EF%BC%92%EF%BC%A6', '%EF%BC%8E%EF%BC%8E', '%2E%2E%2E', '%C2%85', '%C3%A9t%C3%A9%20~', '%3F', '%23', '%3Cscript%3E', '%5C..%5C', '%2e%2e%5c'].map((segment) =>
     putGrade(segment, forwarded(GRADE, 400, upstreamRefused(400))),
   ),
   // Odd values the simulator accepts: stored under the name decoded exactly once.
@@ -238,8 +278,8 @@ add('path-parameter smuggling', [
   { name: 'GET /api/%67et-all (an encoded name is the name)', method: 'GET', target: '/api/%67et-all?per_page=1', expect: forwarded(ASSETS, 200) },
 ]);
 
-// Query strings: forwarded as received where the API has no placeholders; limits and
-// placeholder rules refuse the rest.
+// Query strings: forwarded as received when every key and value decodes; limits,
+// malformed percent-encoding (on any API) and placeholder rules refuse the rest.
 const hundredParams = Array.from({ length: 100 }, (_, i) => `p${i}=1`).join('&');
 add('query strings', [
   { name: 'a 4 000-character key', method: 'GET', target: `/api/get-all?${'k'.repeat(4000)}=1`, expect: forwarded(ASSETS, 200) },
@@ -247,7 +287,16 @@ add('query strings', [
   { name: 'repeated keys', method: 'GET', target: '/api/get-all?tag=a&tag=b&tag=c', expect: forwarded(ASSETS, 200) },
   { name: 'only separators', method: 'GET', target: `/api/get-all?${'&'.repeat(300)}`, expect: forwarded(ASSETS, 200) },
   { name: 'an encoded NUL key and value', method: 'GET', target: '/api/get-all?%00=%00', expect: forwarded(ASSETS, 200) },
-  { name: 'malformed percent-encoding on an API without placeholders (not inspected)', method: 'GET', target: '/api/get-all?x=%zz', expect: forwarded(ASSETS, 200) },
+  { name: 'malformed percent-encoding in a value on an API without placeholders', method: 'GET', target: '/api/get-all?x=%zz', expect: refused(400, 'invalid percent-encoding in the value of query parameter "x"') },
+  { name: 'invalid UTF-8 in a value (not echoed)', method: 'GET', target: '/api/get-all?password=x%C0', expect: refused(400, 'invalid percent-encoding in the value of query parameter "password"') },
+  { name: 'a truncated escape at the end of a value', method: 'GET', target: '/api/get-all?per_page=1&q=%', expect: refused(400) },
+  { name: 'an encoded surrogate in a value', method: 'GET', target: '/api/get-all?q=%ED%A0%80', expect: refused(400) },
+  { name: 'an overlong UTF-8 dot in a value', method: 'GET', target: '/api/get-all?q=%C0%AE', expect: refused(400) },
+  { name: 'a key with malformed encoding on an API without placeholders', method: 'GET', target: '/api/get-all?%zz=1', expect: refused(400, 'invalid percent-encoding in query parameter name "%zz"') },
+  { name: 'a key that is invalid UTF-8, no value', method: 'GET', target: '/api/get-all?per_page=1&%C0', expect: refused(400) },
+  { name: 'malformed encoding in another parameter of an API with placeholders', method: 'GET', target: '/api/get-asset-id/1?expand=%zz', expect: refused(400) },
+  { name: 'malformed encoding in a POST API query', method: 'POST', target: '/api/create?x=%C0', headers: JSON_TYPE, body: '{"make":"Dell"}', expect: refused(400) },
+  { name: 'an encoded percent sign is well-formed', method: 'GET', target: '/api/get-all?per_page=1&q=100%25', expect: forwarded(ASSETS, 200) },
   { name: 'a CRLF, encoded, in a value', method: 'GET', target: '/api/get-all?x=%0D%0AHost:%20evil', expect: forwarded(ASSETS, 200) },
   { name: 'a wrong type the simulator refuses', method: 'GET', target: '/api/get-all?per_page=abc', expect: forwarded(ASSETS, 400, upstreamRefused(400)) },
   { name: 'exactly 100 parameters', method: 'GET', target: `/api/get-all?${hundredParams}`, expect: forwarded(ASSETS, 200) },
@@ -415,6 +464,7 @@ describe('the bad-input suite', () => {
     if (e.kind === 'refused') {
       expectOurErrorShape(res, e.status);
       if (e.fields) schemaFields(...e.fields)(res.json);
+      if (e.message !== undefined) expect(res.json.message).toBe(e.message);
       expect(calls, 'nothing may reach the simulator').toEqual({});
     } else if (e.kind === 'forwarded') {
       expect(res.status).toBe(e.status);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../src/config.js';
 import { countQueryParams } from '../src/server/security/input-limits.js';
-import { jsonDepthExceeds } from '../src/server/security/json-depth.js';
+import { scanJson } from '../src/server/security/json-scan.js';
 import { rawRequest, rawSocket, type RawResponse } from './helpers/raw-http.js';
 import { signIn, startStack, type Stack } from './helpers/stack.js';
 
@@ -153,8 +153,8 @@ describe('the defaults', () => {
   });
 });
 
-describe('jsonDepthExceeds', () => {
-  const exceeds = (text: string, max: number) => jsonDepthExceeds(Buffer.from(text), max);
+describe('scanJson: nesting depth', () => {
+  const exceeds = (text: string, max: number) => scanJson(Buffer.from(text), max).tooDeep;
 
   it.each([
     ['1', 0, false],

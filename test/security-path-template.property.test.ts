@@ -21,8 +21,13 @@ const anyString = fc.oneof(
   fc.string({ unit: fc.constantFrom(...TRICKY), minLength: 1, maxLength: 20 }),
 );
 
-/** A value a string placeholder accepts: not empty, not a dot segment (those are refused), within the length limit. */
+/** A value the template renders: not empty, not a dot segment (those are refused), within the length limit. */
 const pathValue = anyString.filter((v) => v !== '.' && v !== '..' && v.length <= 1024);
+
+/** C0 controls and DEL: the template would encode them, but a client's path value may not hold them. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** A value a string placeholder accepts: a rendered value without control characters. */
+const acceptedValue = pathValue.filter((v) => !CONTROL.test(v));
 
 /** A template of 1 to 6 segments, literal or placeholder (named p0, p1, ...), maybe with a trailing slash. */
 const templateArb = fc
@@ -98,7 +103,7 @@ describe('resolveUpstreamPath', () => {
 
   it('a string value round-trips from a path segment, however the client encoded it, from the query and from the body', () => {
     fc.assert(
-      fc.property(pathValue, (value) => {
+      fc.property(acceptedValue, (value) => {
         const fromSegment = resolveUpstreamPath(grade, { segments: ['7', encodeURIComponent(value)], rawQuery: '', body: undefined });
         expect(fromSegment.ok).toBe(true);
         if (!fromSegment.ok) return;
@@ -108,6 +113,24 @@ describe('resolveUpstreamPath', () => {
         const fromQuery = resolveUpstreamPath(grade, { segments: ['7'], rawQuery: `grade=${encodeURIComponent(value)}`, body: undefined });
         const fromBody = resolveUpstreamPath(grade, { segments: [], rawQuery: '', body: { id: 7, grade: value } });
         for (const other of [everyByte, fromQuery, fromBody]) expect(other).toEqual({ ok: true, path: fromSegment.path, forwardQuery: '' });
+      }),
+      RUNS,
+    );
+  });
+
+  it('a value holding a control character is refused from every source, naming the parameter', () => {
+    const control = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.constant(0x7f)).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 10 }), control, fc.string({ maxLength: 10 }), (before, c, after) => {
+        const value = `${before}${c}${after}`;
+        for (const result of [
+          resolveUpstreamPath(grade, { segments: ['7', encodeURIComponent(value)], rawQuery: '', body: undefined }),
+          resolveUpstreamPath(grade, { segments: ['7', encodeEveryByte(value)], rawQuery: '', body: undefined }),
+          resolveUpstreamPath(grade, { segments: ['7'], rawQuery: `grade=${encodeURIComponent(value)}`, body: undefined }),
+          resolveUpstreamPath(grade, { segments: [], rawQuery: '', body: { id: 7, grade: value } }),
+        ]) {
+          expect(result).toMatchObject({ ok: false, param: 'grade' });
+        }
       }),
       RUNS,
     );

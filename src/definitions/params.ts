@@ -23,15 +23,20 @@ type Failure = Extract<ResolveResult, { ok: false }>;
 
 /** 18 digits always fit in a safe integer's neighbourhood and in a signed 64-bit id. */
 const INTEGER_VALUE = /^[0-9]{1,18}$/;
+/** C0 controls and DEL: CR/LF, NUL, tab... never belong in a path value. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * The rendered upstream path and the query to forward, or why the request is a 400.
  *
  * - A segment or query value that is empty counts as not given (the next source is tried).
  * - A parameter given twice (repeated query key, or positionally and in the query) is refused.
+ * - Every query key and value must percent-decode (as UTF-8), for every API: the gateway
+ *   forwards only what it can read, so an upstream cannot read something else into it.
  * - Query keys naming a placeholder are removed from forwardQuery; everything else in the
  *   query is forwarded byte-for-byte. Body fields are never removed.
- * - APIs without placeholders do not inspect the query at all: it is forwarded unchanged.
+ * - A value holding a control character (U+0000 to U+001F, U+007F) is refused, whatever
+ *   its source: once decoded it could split a header or a log line upstream.
  */
 export function resolveUpstreamPath(def: ApiDefinition, sources: ParamSources): ResolveResult {
   const names = def.template.names;
@@ -41,13 +46,12 @@ export function resolveUpstreamPath(def: ApiDefinition, sources: ParamSources): 
     const takes = names.length === 0 ? 'takes no path parameters' : `takes at most ${names.length} (${names.map((n) => `{${n}}`).join('/')})`;
     return { ok: false, message: `too many path segments: API "${def.name}" ${takes}, got ${segments.length}` };
   }
-  if (names.length === 0) return { ok: true, path: def.template.render({}), forwardQuery: rawQuery };
 
-  // Scan the query once: placeholder keys are collected (and dropped), the rest kept raw.
+  // Scan the query once: every part must decode; placeholder values are collected decoded
+  // (and dropped from what is forwarded), the rest kept raw.
   const fromQuery = new Map<string, string[]>();
   const kept: string[] = [];
-  const parts = rawQuery === '' ? [] : rawQuery.split('&');
-  for (const part of parts) {
+  for (const part of rawQuery.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const rawKey = eq === -1 ? part : part.slice(0, eq);
@@ -55,14 +59,21 @@ export function resolveUpstreamPath(def: ApiDefinition, sources: ParamSources): 
     if (key === undefined) {
       return { ok: false, message: `invalid percent-encoding in query parameter name ${quote(rawKey)}` };
     }
+    const value = formDecode(eq === -1 ? '' : part.slice(eq + 1));
+    if (value === undefined) {
+      // The name only: the value may be a secret (?password=...).
+      const message = `invalid percent-encoding in the value of query parameter ${quote(key)}`;
+      return names.includes(key) ? fail(key, message) : { ok: false, message };
+    }
     if (names.includes(key)) {
       const list = fromQuery.get(key) ?? [];
-      list.push(eq === -1 ? '' : part.slice(eq + 1));
+      list.push(value);
       fromQuery.set(key, list);
     } else {
       kept.push(part);
     }
   }
+  if (names.length === 0) return { ok: true, path: def.template.render({}), forwardQuery: rawQuery };
 
   const values: Record<string, string> = {};
   for (const [index, name] of names.entries()) {
@@ -82,9 +93,7 @@ export function resolveUpstreamPath(def: ApiDefinition, sources: ParamSources): 
       value = percentDecode(rawSegment);
       if (value === undefined) return fail(name, `path parameter "${name}": invalid percent-encoding in path segment ${quote(rawSegment)}`);
     } else if (queryValues && queryValues[0] !== '') {
-      const rawValue = queryValues[0]!;
-      value = formDecode(rawValue);
-      if (value === undefined) return fail(name, `path parameter "${name}": invalid percent-encoding in query value ${quote(rawValue)}`);
+      value = queryValues[0];
     } else {
       const fromBody = bodyField(body, name, type);
       if (fromBody && !fromBody.ok) return fromBody;
@@ -123,6 +132,7 @@ function bodyField(body: unknown, name: string, type: PathParamType): { ok: true
 
 function valueProblem(name: string, type: PathParamType, value: string): string | undefined {
   if (value === '.' || value === '..') return `path parameter "${name}" must not be "." or ".."`;
+  if (CONTROL_CHARACTER.test(value)) return `path parameter "${name}" must not contain control characters (U+0000 to U+001F, U+007F)`;
   if (type === 'integer') {
     return INTEGER_VALUE.test(value) ? undefined : `path parameter "${name}" must be a non-negative integer (1 to 18 digits), got ${quote(value)}`;
   }

@@ -1,11 +1,13 @@
 // Request bodies: every body arrives as raw bytes (so what we forward is exactly what the
 // client sent, and a replay sends the same bytes); this module decides whether it is JSON.
-// Parsing is guarded: nesting deeper than the limit is refused before the parser runs, and
+// Parsing is guarded: nesting deeper than the limit is refused before the parser runs;
 // `__proto__` or `constructor.prototype` keys anywhere in the value are refused (400), so a
-// body that could pollute a prototype here or upstream is never used nor forwarded.
+// body that could pollute a prototype here or upstream is never used nor forwarded; and so
+// is a body repeating a key in any object, because what we validated (JSON.parse keeps the
+// last value) need not be what the upstream acts on (it may keep the first).
 import secureJson from 'secure-json-parse';
 import { GatewayError } from '../errors.js';
-import { jsonDepthExceeds } from './security/json-depth.js';
+import { scanJson } from './security/json-scan.js';
 
 export interface JsonBody {
   /** The bytes as received, or undefined when the request had no body. */
@@ -37,15 +39,25 @@ export function isJsonContentType(contentType: string | undefined): boolean {
  */
 export function readJsonBody(body: unknown, contentType: string | undefined, options: JsonBodyOptions): JsonBody {
   if (!Buffer.isBuffer(body) || body.length === 0) return { raw: undefined, value: undefined };
-  if (jsonDepthExceeds(body, options.maxDepth)) {
+  const scan = scanJson(body, options.maxDepth);
+  if (scan.tooDeep) {
     throw new GatewayError(400, `request body is nested too deeply (more than ${options.maxDepth} levels of arrays/objects)`);
   }
-  const text = body.toString('utf8');
+  const value = parse(body.toString('utf8'), contentType, options);
+  // Only after parsing: the scan's duplicate-key answer holds for valid JSON only, and
+  // invalid JSON gets the parser's answer (400 or 415). The message names the key, never a value.
+  if (scan.duplicateKey !== undefined) {
+    throw new GatewayError(400, `request body has a duplicate key ${quoteKey(scan.duplicateKey)}`);
+  }
+  return { raw: body, value };
+}
+
+function parse(text: string, contentType: string | undefined, options: JsonBodyOptions): unknown {
   try {
     // secure-json-parse skips a leading byte order mark, JSON.parse and most upstreams do not:
     // such a body would be judged as one thing here and read as another (or refused) upstream.
     if (text.charCodeAt(0) === 0xfeff) JSON.parse(text);
-    return { raw: body, value: secureJson.parse(text, null, SECURE_PARSE) as unknown };
+    return secureJson.parse(text, null, SECURE_PARSE) as unknown;
   } catch (err) {
     if ((err as Error).message === FORBIDDEN_KEY_ERROR) {
       throw new GatewayError(400, 'request body must not contain a "__proto__" key or a "constructor" object with a "prototype" key');
@@ -58,4 +70,9 @@ export function readJsonBody(body: unknown, contentType: string | undefined, opt
     }
     throw new GatewayError(options.nonJsonStatus ?? 415, `request body must be JSON (got content-type ${contentType.split(';')[0]})`);
   }
+}
+
+/** A key in a message: JSON-quoted (control characters escaped), at most 64 characters. */
+function quoteKey(key: string): string {
+  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}...` : key);
 }

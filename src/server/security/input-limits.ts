@@ -3,7 +3,8 @@
 // query parameters 400, an HTTP/1.1 request without exactly one Host header 400 (RFC 9112
 // section 3.2; checked here instead of by Node, whose answer is not JSON).
 // The other input limits live where the input is read: body size is Fastify's bodyLimit
-// (413), JSON depth and prototype keys are body.ts (400), and header size is Node's
+// (413), JSON depth, duplicate and prototype keys are body.ts (400), malformed query
+// encoding and path values are definitions/params.ts (400), and header size is Node's
 // maxHeaderSize (431, answered by errors.ts's clientErrorHandler).
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../errors.js';
