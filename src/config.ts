@@ -104,6 +104,12 @@ export const SETTINGS = {
   breakerOpenMs: { env: 'EVERCYCLE_BREAKER_OPEN_MS', default: '10000', description: 'How long the open breaker answers 503 before letting one probe through, in ms.', schema: positiveInt },
   signinBackoffMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MS', default: '5000', description: 'After a rejected service-account sign-in, wait this long (doubling per failure) before the next attempt, in ms.', schema: positiveInt },
   signinBackoffMaxMs: { env: 'EVERCYCLE_SIGNIN_BACKOFF_MAX_MS', default: '300000', description: 'Longest wait between rejected service-account sign-ins, in ms.', schema: positiveInt },
+  signinMaxFailures: {
+    env: 'EVERCYCLE_SIGNIN_MAX_FAILURES',
+    default: '3',
+    description: 'After this many rejected service-account sign-ins in a row, stop signing in by itself until a POST /api/auth succeeds (protects the account from lock-out).',
+    schema: positiveInt,
+  },
   refreshCooldownMs: { env: 'EVERCYCLE_REFRESH_COOLDOWN_MS', default: '10000', description: 'After a failed token refresh, no new attempt for this many ms.', schema: nonNegativeInt },
   refreshAheadS: { env: 'EVERCYCLE_REFRESH_AHEAD_S', default: '120', description: 'Refresh in the background this many seconds before the token stops counting as valid (0: only on demand).', schema: nonNegativeInt },
   secretKey: {

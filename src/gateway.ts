@@ -75,6 +75,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     signinBackoffMs: settings.signinBackoffMs,
     signinBackoffMaxMs: settings.signinBackoffMaxMs,
     refreshCooldownMs: settings.refreshCooldownMs,
+    signinMaxFailures: settings.signinMaxFailures,
     refreshAheadS: settings.refreshAheadS,
     now: options.now,
   });

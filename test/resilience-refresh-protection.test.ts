@@ -121,3 +121,16 @@ describe('a failing refresh endpoint, token within the skew but not expired', ()
     expect((await rawRequest(s.url, 'GET', '/ready')).status).toBe(200);
   });
 });
+
+describe('a token the upstream refused is not presented again during the cooldown', () => {
+  it('revoked token + failing refresh: one data call, then 503s without calling Evercycle (review finding)', async () => {
+    const { s, clock } = await signedIn();
+    s.sim.faults.set('POST /v1/auth/refresh', { errorRate: 1, errorStatuses: [500] });
+    s.sim.revokeAllTokens();
+    const results = await steadyTraffic(s, clock, 20, 10); // 200 ms, inside one cooldown
+    expect(results[0]!.status).toBe(502);
+    expect(tally(results.slice(1).map((r) => r.status))).toEqual({ 503: 19 });
+    expect(count(s.sim.calls(), LIST)).toBe(1);
+    expect(count(s.sim.calls(), REFRESH)).toBe(1);
+  });
+});

@@ -106,11 +106,11 @@ describe('Retry-After beyond the budget: answered at once, header passed on', ()
     expect(calls(s)).toBe(1);
   });
 
-  it('503 with Retry-After: 120 -> at once, as 502 (upstream 5xx are mapped so) with Retry-After: 120', async () => {
+  it('503 with Retry-After: 120 -> at once, still 503, with Retry-After: 120 passed on', async () => {
     const s = await signedIn();
     s.sim.faults.set(ASSET, { errorRate: 1, errorStatuses: [503], retryAfter: 120 });
     const { value: res, ms } = await timed(() => rawRequest(s.url, 'GET', '/api/get-asset-id/5'));
-    expect(res.status).toBe(502);
+    expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('120');
     expect(res.json).toMatchObject({ status: 'error', upstream_status: 503 });
     expect(ms).toBeLessThan(900);

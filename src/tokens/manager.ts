@@ -31,11 +31,15 @@ export interface TokenManagerOptions {
   refreshCooldownMs?: number;
   /** Refresh in the background this long (s) before the token stops counting as valid; 0 disables. */
   refreshAheadS?: number;
+  /** After this many rejected service sign-ins in a row, stop signing in by itself until a POST /api/auth succeeds. */
+  signinMaxFailures?: number;
   now?: () => number;
 }
 
 export interface TokenStatus {
   authenticated: boolean;
+  /** The service account cannot sign in now (backing off, or paused after repeated rejections). */
+  signinBlocked: boolean;
   /** Seconds until the held token expires (may be negative), or null without a token. */
   expiresInS: number | null;
 }
@@ -43,14 +47,17 @@ export interface TokenStatus {
 export const REFRESH_FAILED_MESSAGE = 'token refresh failed: POST /api/auth again';
 export const NOT_AUTHENTICATED_MESSAGE = 'not authenticated: POST /api/auth first';
 
-const DEFAULTS = { signinBackoffMs: 5_000, signinBackoffMaxMs: 300_000, refreshCooldownMs: 10_000, refreshAheadS: 120 };
+const DEFAULTS = { signinBackoffMs: 5_000, signinBackoffMaxMs: 300_000, refreshCooldownMs: 10_000, refreshAheadS: 120, signinMaxFailures: 3 };
 
 export class TokenManager {
   private tokens: TokenSet | null = null;
+  /** Tokens the upstream refused (401) although unexpired: never used again. */
+  private refused: TokenSet | null = null;
   private renewing: Promise<TokenSet> | null = null;
   /** Tail of the sign-in queue: sign-ins run one at a time. */
   private signInTail: Promise<unknown> = Promise.resolve();
   private signinFailures = 0;
+  private signinPaused = false;
   private nextSigninAt = 0;
   /** Until when a failed refresh blocks new attempts, and why it failed. */
   private refreshBlock: { until: number; error: GatewayError } | null = null;
@@ -66,6 +73,7 @@ export class TokenManager {
       signinBackoffMaxMs: options.signinBackoffMaxMs ?? DEFAULTS.signinBackoffMaxMs,
       refreshCooldownMs: options.refreshCooldownMs ?? DEFAULTS.refreshCooldownMs,
       refreshAheadS: options.refreshAheadS ?? DEFAULTS.refreshAheadS,
+      signinMaxFailures: options.signinMaxFailures ?? DEFAULTS.signinMaxFailures,
     };
   }
 
@@ -76,8 +84,9 @@ export class TokenManager {
   }
 
   status(): TokenStatus {
-    if (!this.tokens) return { authenticated: false, expiresInS: null };
-    return { authenticated: this.isValid(this.tokens), expiresInS: Math.floor((this.tokens.expiresAt - this.now()) / 1000) };
+    const signinBlocked = this.hasCredentials && (this.signinPaused || this.nextSigninAt > this.now());
+    if (!this.tokens) return { authenticated: false, signinBlocked, expiresInS: null };
+    return { authenticated: this.isValid(this.tokens), signinBlocked, expiresInS: Math.floor((this.tokens.expiresAt - this.now()) / 1000) };
   }
 
   /** Whether the gateway can sign in by itself. */
@@ -92,6 +101,7 @@ export class TokenManager {
     // A human just supplied working credentials: lift any back-off from earlier failures.
     this.signinFailures = 0;
     this.nextSigninAt = 0;
+    this.signinPaused = false;
     this.options.logger.info('signed in to Evercycle; tokens stored');
   }
 
@@ -103,7 +113,7 @@ export class TokenManager {
       return await this.renewOnce();
     } catch (err) {
       // An outage is no reason to stop using a token that has not actually expired.
-      if (err instanceof GatewayError && err.statusCode >= 500 && current && this.tokens === current && current.expiresAt > this.now()) {
+      if (err instanceof GatewayError && err.statusCode >= 500 && current && this.tokens === current && current !== this.refused && current.expiresAt > this.now()) {
         this.options.logger.warn({ reason: err.message }, 'token renewal failed; using the current token until it expires');
         return current;
       }
@@ -117,6 +127,8 @@ export class TokenManager {
    * its tokens are returned without a second renewal.
    */
   async afterRejection(rejected: TokenSet): Promise<TokenSet> {
+    // Until renewed, calls must not go on presenting tokens the upstream has refused.
+    if (this.tokens === rejected) this.refused = rejected;
     if (this.tokens && this.tokens !== rejected && this.isValid(this.tokens)) return this.tokens;
     return this.renewOnce();
   }
@@ -140,7 +152,7 @@ export class TokenManager {
   }
 
   private isValid(tokens: TokenSet): boolean {
-    return this.now() < this.validUntil(tokens);
+    return tokens !== this.refused && this.now() < this.validUntil(tokens);
   }
 
   /** When the token stops counting as valid. The skew never exceeds half the lifetime:
@@ -192,6 +204,12 @@ export class TokenManager {
       }
     }
     if (!credentials) throw new GatewayError(401, NOT_AUTHENTICATED_MESSAGE);
+    if (this.signinPaused) {
+      throw new GatewayError(
+        401,
+        `the configured service account was rejected ${this.signinFailures} times in a row; automatic sign-in is paused until POST /api/auth succeeds or the gateway restarts`,
+      );
+    }
     const waitMs = this.nextSigninAt - this.now();
     if (waitMs > 0) {
       throw new GatewayError(401, `sign-in with the configured service account failed; next attempt in ${Math.ceil(waitMs / 1000)} s`, {}, {
@@ -209,11 +227,16 @@ export class TokenManager {
     } catch (err) {
       if (!(err instanceof AuthRejectedError)) throw err;
       this.signinFailures++;
+      // A few rejections in a row mean a wrong password (or a locked account): every further
+      // attempt would count towards, or extend, Evercycle's lock-out. Stop until a human acts.
+      if (this.signinFailures >= this.cfg.signinMaxFailures) this.signinPaused = true;
       const backoffMs = Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (this.signinFailures - 1));
       this.nextSigninAt = this.now() + backoffMs;
       logger.error(
-        { upstream_status: err.upstreamStatus, failures: this.signinFailures, next_attempt_in_ms: backoffMs },
-        'Evercycle rejected the configured service account; backing off',
+        { upstream_status: err.upstreamStatus, failures: this.signinFailures, next_attempt_in_ms: this.signinPaused ? null : backoffMs },
+        this.signinPaused
+          ? 'Evercycle rejected the configured service account again; automatic sign-in paused until POST /api/auth succeeds'
+          : 'Evercycle rejected the configured service account; backing off',
       );
       const newer = superseded();
       if (newer) return newer;

@@ -136,7 +136,8 @@ export class UpstreamClient {
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       if (req.signal?.aborted) throw new ClientAbortedError();
-      if (this.destroyed) throw new ShuttingDownError();
+      // Cut off by shutdown mid-call: the request may have arrived, so no "retry" here.
+      if (this.destroyed) throw new UpstreamUnavailableError('the gateway shut down while waiting for Evercycle', true);
       if (deadline.signal.aborted) throw deadline.signal.reason as UpstreamTimeoutError;
       throw classify(err);
     } finally {

@@ -1,7 +1,7 @@
 // Pure mapping from an upstream answer to what the gateway tells its client.
 // 2xx -> same status (204/205 -> 200), {"status":"success","data":...}
 // 4xx -> same status, {"status":"error","message","upstream_status","details"}
-// 3xx/5xx -> 502, same error shape (we never follow redirects: the API does not use them)
+// 3xx/5xx -> 502, same error shape (a 503 with Retry-After stays 503) (we never follow redirects: the API does not use them)
 
 export interface MappedResponse {
   statusCode: number;
@@ -35,14 +35,16 @@ export function upstreamMessage(details: unknown): string | undefined {
   return undefined;
 }
 
-export function mapUpstreamResponse(status: number, body: Buffer, contentType: string | undefined): MappedResponse {
+export function mapUpstreamResponse(status: number, body: Buffer, contentType: string | undefined, retryAfter?: string): MappedResponse {
   const data = parseUpstreamBody(body, contentType);
   if (status >= 200 && status < 300) {
     // 204/205 cannot carry a body, and the client is promised an envelope: answer 200.
     const statusCode = status === 204 || status === 205 ? 200 : status;
     return { statusCode, payload: { status: 'success', data } };
   }
-  const statusCode = status >= 400 && status < 500 ? status : 502;
+  // A 503 with Retry-After is a "come back later" the client can act on: keep it (and the
+  // header, passed on by the proxy) rather than folding it into a generic 502.
+  const statusCode = status >= 400 && status < 500 ? status : status === 503 && retryAfter !== undefined ? 503 : 502;
   const message = upstreamMessage(data) ?? `Evercycle API answered ${status}`;
   return { statusCode, payload: { status: 'error', message, upstream_status: status, details: data } };
 }

@@ -1,6 +1,7 @@
 // GET /health: liveness plus a summary an operator can read; always 200 while the process
 // serves. GET /ready: whether this instance can serve calls now, for load balancers (503
-// while the upstream circuit is open). Neither reveals a secret.
+// while the upstream circuit is open, or while a configured service account cannot sign
+// in). Neither reveals a secret.
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 import type { GatewayDeps } from '../deps.js';
@@ -23,6 +24,11 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   });
 
   app.get('/ready', async (_request, reply) => {
+    const session = deps.tokens.status();
+    if (session.signinBlocked && !session.authenticated) {
+      // The service account is rejected and no valid token is held: every call would be refused.
+      return reply.code(503).send({ status: 'error', message: 'the configured Evercycle service account cannot sign in', circuit: deps.breaker.state });
+    }
     const retryAfterS = deps.breaker.retryAfterS();
     if (deps.breaker.state === 'open') {
       return reply

@@ -120,7 +120,8 @@ async function proxy(
     res = await send(tokens);
   }
 
-  const mapped = mapUpstreamResponse(res.status, res.body, res.headers['content-type'] as string | undefined);
+  const retryAfter = res.headers['retry-after'];
+  const mapped = mapUpstreamResponse(res.status, res.body, res.headers['content-type'] as string | undefined, typeof retryAfter === 'string' ? retryAfter : undefined);
   for (const header of PASSED_RESPONSE_HEADERS) {
     const value = res.headers[header];
     if (typeof value === 'string') reply.header(header, value);
