@@ -50,7 +50,7 @@ describe('the headers deadline while the connection is still being made', () => 
   it('ends the try at the deadline (504 after about 300 ms), not at the 5 s connect timeout', async () => {
     const { value: res, ms } = await timed(() => postJson(gw.url, '/api/ping', {}));
     expect(res.status).toBe(504);
-    expect(res.json).toEqual({ status: 'error', message: 'Evercycle API timed out: no response headers within 300 ms' });
+    expect(res.json).toEqual({ status: 'error', message: expect.stringMatching(/^Evercycle API timed out: no response headers within 300 ms/) });
     expect(ms).toBeGreaterThanOrEqual(280);
     expect(ms).toBeLessThan(2000);
   });

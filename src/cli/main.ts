@@ -36,6 +36,7 @@ program
     onShutdown(async () => {
       logger.info('shutting down: finishing requests in flight');
       await gateway.close();
+      logger.info('stopped');
     });
   });
 

@@ -44,6 +44,9 @@ export interface TokenStatus {
   expiresInS: number | null;
 }
 
+/** Bound on the usernames whose failed sign-ins are remembered (a flood of names cannot grow memory). */
+const MAX_TRACKED_USERS = 10_000;
+
 export const REFRESH_FAILED_MESSAGE = 'token refresh failed: POST /api/auth again';
 export const NOT_AUTHENTICATED_MESSAGE = 'not authenticated: POST /api/auth first';
 
@@ -58,6 +61,8 @@ export class TokenManager {
   private signInTail: Promise<unknown> = Promise.resolve();
   private signinFailures = 0;
   private signinPaused = false;
+  /** POST /api/auth rejections per username (lower case): consecutive failures and until when to wait. */
+  private readonly manualBackoff = new Map<string, { failures: number; until: number }>();
   private nextSigninAt = 0;
   /** Until when a failed refresh blocks new attempts, and why it failed. */
   private refreshBlock: { until: number; error: GatewayError } | null = null;
@@ -96,7 +101,28 @@ export class TokenManager {
 
   /** Sign in with the given credentials (POST /api/auth) and store the tokens. */
   async signIn(username: string, password: string): Promise<void> {
-    const result = await this.serialSignIn(username, password);
+    // The same protection for people: from the second rejection in a row (one typo is
+    // free), that username waits (doubling) before its next attempt reaches Evercycle, so
+    // a burst of wrong passwords cannot lock the account.
+    const user = username.trim().toLowerCase();
+    const wait = this.manualBackoff.get(user);
+    if (wait && wait.until > this.now()) {
+      const retryAfter = Math.ceil((wait.until - this.now()) / 1000);
+      throw new GatewayError(429, `too many failed sign-ins for this user; retry in ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });
+    }
+    let result: AuthResult;
+    try {
+      result = await this.serialSignIn(username, password);
+    } catch (err) {
+      if (err instanceof AuthRejectedError) {
+        const failures = (wait?.failures ?? 0) + 1;
+        const backoffMs = failures < 2 ? 0 : Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (failures - 2));
+        if (this.manualBackoff.size >= MAX_TRACKED_USERS) this.manualBackoff.clear();
+        this.manualBackoff.set(user, { failures, until: this.now() + backoffMs });
+      }
+      throw err;
+    }
+    this.manualBackoff.delete(user);
     await this.adopt(result, result.RefreshToken!);
     // A human just supplied working credentials: lift any back-off from earlier failures.
     this.signinFailures = 0;

@@ -5,7 +5,9 @@ import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeou
 /** Timeout -> 504, open circuit -> 503 + Retry-After, any other failure to get an answer -> 502. */
 export function mapUpstreamError(err: unknown, what = 'Evercycle API'): Error {
   if (err instanceof GatewayError) return err;
-  if (err instanceof UpstreamTimeoutError) return new GatewayError(504, `${what} timed out: ${err.message}`);
+  if (err instanceof UpstreamTimeoutError) {
+    return new GatewayError(504, `${what} timed out: ${err.message}${err.sent ? '; the request may have reached Evercycle, check before sending it again' : ''}`);
+  }
   if (err instanceof UpstreamUnavailableError) {
     // Tell a client deciding whether to resend a POST that it may already have arrived.
     const maybe = err.sent ? '; the request may have reached Evercycle, check before sending it again' : '; the request was not sent';
