@@ -116,7 +116,7 @@ export class TokenManager {
     } catch (err) {
       if (err instanceof AuthRejectedError) {
         const failures = (wait?.failures ?? 0) + 1;
-        const backoffMs = failures < 2 ? 0 : Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (failures - 2));
+        const backoffMs = failures < 2 ? 0 : this.signinBackoff(failures - 1);
         if (this.manualBackoff.size >= MAX_TRACKED_USERS) this.manualBackoff.clear();
         this.manualBackoff.set(user, { failures, until: this.now() + backoffMs });
       }
@@ -256,7 +256,7 @@ export class TokenManager {
       // A few rejections in a row mean a wrong password (or a locked account): every further
       // attempt would count towards, or extend, Evercycle's lock-out. Stop until a human acts.
       if (this.signinFailures >= this.cfg.signinMaxFailures) this.signinPaused = true;
-      const backoffMs = Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (this.signinFailures - 1));
+      const backoffMs = this.signinBackoff(this.signinFailures);
       this.nextSigninAt = this.now() + backoffMs;
       logger.error(
         { upstream_status: err.upstreamStatus, failures: this.signinFailures, next_attempt_in_ms: this.signinPaused ? null : backoffMs },
@@ -269,6 +269,11 @@ export class TokenManager {
       await this.forget();
       throw new GatewayError(401, held ? REFRESH_FAILED_MESSAGE : 'sign-in with the configured service account failed');
     }
+  }
+
+  /** Wait before the next sign-in after the n-th counted rejection: base, doubling, capped. */
+  private signinBackoff(n: number): number {
+    return Math.min(this.cfg.signinBackoffMaxMs, this.cfg.signinBackoffMs * 2 ** (n - 1));
   }
 
   /** Sign-ins (ours and POST /api/auth) go upstream one at a time. */
