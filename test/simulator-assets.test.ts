@@ -1,7 +1,7 @@
 // GET /v1/asset (pagination, X-Total-Count) and GET /v1/asset/{id}, as the demo user
 // (a service-provider account that sees all 300 seeded assets).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startSimulator, type Running } from './simulator-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { signedInSimulator } from './simulator-helpers.js';
 
 const SEEDED_ASSETS = 300;
 
@@ -18,16 +18,10 @@ const ids = (list: { id: number }[]) => list.map((a) => a.id);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('GET /v1/asset', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   it('answers the first 50 assets as a JSON array with X-Total-Count', async () => {
-    const res = await api.call('GET', '/v1/asset');
+    const res = await ctx.api.call('GET', '/v1/asset');
     expect(res.status).toBe(200);
     expect(Array.isArray(res.body)).toBe(true);
     expect(ids(res.body)).toEqual(range(1, 50));
@@ -35,7 +29,7 @@ describe('GET /v1/asset', () => {
   });
 
   it('gives every asset the documented fields in a fixed order', async () => {
-    const res = await api.call('GET', '/v1/asset?per_page=500');
+    const res = await ctx.api.call('GET', '/v1/asset?per_page=500');
     expect(res.body).toHaveLength(SEEDED_ASSETS);
     for (const asset of res.body) expect(Object.keys(asset)).toEqual(ASSET_KEYS);
     const first = res.body[0];
@@ -55,7 +49,7 @@ describe('GET /v1/asset', () => {
     ['per_page=500', range(1, 300)],
     ['page_num=007&per_page=010', range(61, 70)],
   ])('pages %s', async (query, expected) => {
-    const res = await api.call('GET', `/v1/asset?${query}`);
+    const res = await ctx.api.call('GET', `/v1/asset?${query}`);
     expect(res.status).toBe(200);
     expect(ids(res.body)).toEqual(expected);
     expect(res.headers.get('x-total-count')).toBe('300');
@@ -64,7 +58,7 @@ describe('GET /v1/asset', () => {
   it.each(['page_num=7', 'page_num=2&per_page=300', 'page_num=301&per_page=1', `page_num=${'9'.repeat(30)}`])(
     'answers [] past the end (%s)',
     async (query) => {
-      const res = await api.call('GET', `/v1/asset?${query}`);
+      const res = await ctx.api.call('GET', `/v1/asset?${query}`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual([]);
       expect(res.headers.get('x-total-count')).toBe('300');
@@ -84,14 +78,14 @@ describe('GET /v1/asset', () => {
     ['per_page=%201', 'per_page'],
     ['per_page=ten', 'per_page'],
   ])('answers 400 for %s', async (query, field) => {
-    const res = await api.call('GET', `/v1/asset?${query}`);
+    const res = await ctx.api.call('GET', `/v1/asset?${query}`);
     expect(res.status).toBe(400);
     expect(res.body.message).toBe('Invalid query parameter');
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
   });
 
   it('reports both bad parameters at once', async () => {
-    const res = await api.call('GET', '/v1/asset?page_num=0&per_page=1000');
+    const res = await ctx.api.call('GET', '/v1/asset?page_num=0&per_page=1000');
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
       { field: 'page_num', message: 'must be a positive integer' },
@@ -100,41 +94,35 @@ describe('GET /v1/asset', () => {
   });
 
   it('ignores unknown query parameters', async () => {
-    const res = await api.call('GET', '/v1/asset?per_page=3&sort=desc&status=processed');
+    const res = await ctx.api.call('GET', '/v1/asset?per_page=3&sort=desc&status=processed');
     expect(ids(res.body)).toEqual([1, 2, 3]);
   });
 });
 
 describe('GET /v1/asset/{id}', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   it('answers the same object the list shows', async () => {
-    const list = await api.call('GET', '/v1/asset?page_num=3&per_page=100');
+    const list = await ctx.api.call('GET', '/v1/asset?page_num=3&per_page=100');
     const expected = list.body.find((a: { id: number }) => a.id === 250);
-    const res = await api.call('GET', '/v1/asset/250');
+    const res = await ctx.api.call('GET', '/v1/asset/250');
     expect(res.status).toBe(200);
     expect(res.body).toEqual(expected);
   });
 
   it('finds the first and the last seeded asset', async () => {
-    expect((await api.call('GET', '/v1/asset/1')).body.id).toBe(1);
-    expect((await api.call('GET', '/v1/asset/300')).body.id).toBe(300);
+    expect((await ctx.api.call('GET', '/v1/asset/1')).body.id).toBe(1);
+    expect((await ctx.api.call('GET', '/v1/asset/300')).body.id).toBe(300);
   });
 
   it.each(['301', '0', '999999', '00000', '9'.repeat(40)])('answers 404 for the unknown id %s', async (id) => {
-    const res = await api.call('GET', `/v1/asset/${id}`);
+    const res = await ctx.api.call('GET', `/v1/asset/${id}`);
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ message: 'Asset not found' });
   });
 
   it.each(['abc', '-1', '1.5', '1e3', '0x10', '%201', 'create'])('answers 400 for the non-numeric id %s', async (id) => {
-    const res = await api.call('GET', `/v1/asset/${id}`);
+    const res = await ctx.api.call('GET', `/v1/asset/${id}`);
     expect(res.status).toBe(400);
     expect(res.body.message).toBe('id must be a positive integer');
   });

@@ -1,16 +1,10 @@
 // Unknown routes, bodies that are not JSON, oversized bodies: every error is JSON with a
 // message.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, client, startSimulator, type Running } from './simulator-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { call, signedInSimulator } from './simulator-helpers.js';
 
 describe('error answers', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   const expectJsonError = (res: { status: number; headers: Headers; body: { message?: unknown } }, status: number) => {
     expect(res.status).toBe(status);
@@ -30,7 +24,7 @@ describe('error answers', () => {
     ['HEAD', '/v1/asset'],
     ['GET', '/api/auth'],
   ])('answers 404 {"message":"Not Found"} for %s %s', async (method, path) => {
-    const res = await api.call(method, path);
+    const res = await ctx.api.call(method, path);
     expect(res.status).toBe(404);
     if (method !== 'HEAD') {
       expectJsonError(res, 404);
@@ -39,7 +33,7 @@ describe('error answers', () => {
   });
 
   it('answers 404 for unknown routes without checking tokens', async () => {
-    const res = await call(s.base, 'GET', '/v1/unknown');
+    const res = await call(ctx.s.base, 'GET', '/v1/unknown');
     expect(res.body).toEqual({ message: 'Not Found' });
   });
 
@@ -49,7 +43,7 @@ describe('error answers', () => {
     ['', 'Request body is empty: send a JSON object'],
     ['{"__proto__": {"admin": true}}', 'Request body is not valid JSON'],
   ])('answers 400 for the JSON body %j', async (raw, message) => {
-    const res = await api.call('POST', '/v1/asset/create', { raw, headers: { 'content-type': 'application/json' } });
+    const res = await ctx.api.call('POST', '/v1/asset/create', { raw, headers: { 'content-type': 'application/json' } });
     expectJsonError(res, 400);
     expect(res.body).toEqual({ message });
   });
@@ -57,20 +51,20 @@ describe('error answers', () => {
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'])(
     'answers 400 for a %s body',
     async (type) => {
-      const res = await api.call('POST', '/v1/asset/create', { raw: 'serial_number=X', headers: { 'content-type': type } });
+      const res = await ctx.api.call('POST', '/v1/asset/create', { raw: 'serial_number=X', headers: { 'content-type': type } });
       expectJsonError(res, 400);
     },
   );
 
   it('accepts JSON with a charset or a +json media type', async () => {
     for (const type of ['application/json; charset=utf-8', 'application/vnd.api+json']) {
-      const res = await api.call('POST', '/v1/asset/create', { raw: '{"serial_number":"CT-1","asset_type_id":1}', headers: { 'content-type': type } });
+      const res = await ctx.api.call('POST', '/v1/asset/create', { raw: '{"serial_number":"CT-1","asset_type_id":1}', headers: { 'content-type': type } });
       expect(res.status, type).toBe(201);
     }
   });
 
   it('answers 413 for a body over 1 MiB', async () => {
-    const res = await api.call('POST', '/v1/asset/create', { json: { serial_number: 'X', asset_type_id: 1, notes: 'x'.repeat(1_100_000) } });
+    const res = await ctx.api.call('POST', '/v1/asset/create', { json: { serial_number: 'X', asset_type_id: 1, notes: 'x'.repeat(1_100_000) } });
     expectJsonError(res, 413);
     expect(res.body).toEqual({ message: 'Request body is too large' });
   });

@@ -1,5 +1,6 @@
 // Helpers for the simulator tests: start a real simulator on port 0 and talk to it over
 // HTTP with fetch. No inject, no mocks.
+import { afterAll, beforeAll } from 'vitest';
 import { createSimulator, DEMO_ACCOUNT, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 
 export interface Running {
@@ -76,6 +77,20 @@ export async function client(base: string, creds?: { username: string; password:
     tokens,
     call: (method: string, path: string, opts: CallOptions = {}) => call(base, method, path, { ...opts, headers: { ...headers, ...opts.headers } }),
   };
+}
+
+/**
+ * A simulator and a client signed in to it with the demo account, for one describe block:
+ * started before its tests, closed after them. Read `ctx.s` and `ctx.api` inside tests.
+ */
+export function signedInSimulator(): { s: Running; api: Awaited<ReturnType<typeof client>> } {
+  const ctx = {} as { s: Running; api: Awaited<ReturnType<typeof client>> };
+  beforeAll(async () => {
+    ctx.s = await startSimulator();
+    ctx.api = await client(ctx.s.base);
+  });
+  afterAll(() => ctx.s.sim.close());
+  return ctx;
 }
 
 /** Decode the payload of a JWT-shaped token. */

@@ -1,18 +1,12 @@
 // GET /v1/programs and GET /v1/tracking.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startSimulator, type Running } from './simulator-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { signedInSimulator } from './simulator-helpers.js';
 
 describe('GET /v1/programs', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   it('answers every program as an array', async () => {
-    const res = await api.call('GET', '/v1/programs');
+    const res = await ctx.api.call('GET', '/v1/programs');
     expect(res.status).toBe(200);
     expect(res.body.map((p: { id: number }) => p.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(res.body[0]).toEqual({
@@ -31,16 +25,10 @@ describe('GET /v1/programs', () => {
 });
 
 describe('GET /v1/tracking', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   it('answers shipments with carrier, tracking number, status, assets and timestamps', async () => {
-    const res = await api.call('GET', '/v1/tracking');
+    const res = await ctx.api.call('GET', '/v1/tracking');
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(40);
     expect(res.body.map((t: { id: number }) => t.id)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -63,10 +51,10 @@ describe('GET /v1/tracking', () => {
   });
 
   it('points at assets that point back at the same request', async () => {
-    const tracking = (await api.call('GET', '/v1/tracking')).body;
+    const tracking = (await ctx.api.call('GET', '/v1/tracking')).body;
     for (const t of [tracking[0], tracking[17], tracking[39]]) {
       for (const id of t.asset_ids) {
-        const asset = (await api.call('GET', `/v1/asset/${id}`)).body;
+        const asset = (await ctx.api.call('GET', `/v1/asset/${id}`)).body;
         expect(asset.request_id).toBe(t.request_id);
         expect(asset.organization_id).toBe(t.organization_id);
         if (t.status === 'in_transit') expect(asset.status).toBe('in_transit');

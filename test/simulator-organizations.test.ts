@@ -1,25 +1,19 @@
 // GET /v1/asset/org/{org_id} and who sees what: the demo user (service provider) sees all
 // five organizations; a customer account sees only its own, and the rest answers 404.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startSimulator, type Running } from './simulator-helpers.js';
+import { client, startSimulator, type Running, signedInSimulator } from './simulator-helpers.js';
 
 /** Seeded assets per organization id. */
 const ORG_SIZES: Record<number, number> = { 1: 18, 2: 96, 3: 82, 4: 62, 5: 42 };
 const NORTHWIND = { username: 'it-admin@northwind.example', password: 'secret' };
 
 describe('GET /v1/asset/org/{org_id} as the service provider', () => {
-  let s: Running;
-  let api: Awaited<ReturnType<typeof client>>;
-  beforeAll(async () => {
-    s = await startSimulator();
-    api = await client(s.base);
-  });
-  afterAll(() => s.sim.close());
+  const ctx = signedInSimulator();
 
   it('lists each organization\'s assets, in id order, adding up to all 300', async () => {
     let sum = 0;
     for (const [org, size] of Object.entries(ORG_SIZES)) {
-      const res = await api.call('GET', `/v1/asset/org/${org}?per_page=500`);
+      const res = await ctx.api.call('GET', `/v1/asset/org/${org}?per_page=500`);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-total-count')).toBe(String(size));
       expect(res.body).toHaveLength(size);
@@ -32,36 +26,36 @@ describe('GET /v1/asset/org/{org_id} as the service provider', () => {
   });
 
   it('pages like GET /v1/asset', async () => {
-    const all = (await api.call('GET', '/v1/asset/org/2?per_page=500')).body.map((a: { id: number }) => a.id);
-    const page = await api.call('GET', '/v1/asset/org/2?page_num=10&per_page=10');
+    const all = (await ctx.api.call('GET', '/v1/asset/org/2?per_page=500')).body.map((a: { id: number }) => a.id);
+    const page = await ctx.api.call('GET', '/v1/asset/org/2?page_num=10&per_page=10');
     expect(page.body.map((a: { id: number }) => a.id)).toEqual(all.slice(90, 96));
     expect(page.headers.get('x-total-count')).toBe('96');
-    const defaults = await api.call('GET', '/v1/asset/org/2');
+    const defaults = await ctx.api.call('GET', '/v1/asset/org/2');
     expect(defaults.body.map((a: { id: number }) => a.id)).toEqual(all.slice(0, 50));
-    const past = await api.call('GET', '/v1/asset/org/2?page_num=3');
+    const past = await ctx.api.call('GET', '/v1/asset/org/2?page_num=3');
     expect(past.body).toEqual([]);
-    const bad = await api.call('GET', '/v1/asset/org/2?per_page=501');
+    const bad = await ctx.api.call('GET', '/v1/asset/org/2?per_page=501');
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('per_page');
   });
 
   it.each(['6', '0', '99999'])('answers 404 for the unknown organization %s', async (org) => {
-    const res = await api.call('GET', `/v1/asset/org/${org}`);
+    const res = await ctx.api.call('GET', `/v1/asset/org/${org}`);
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ message: 'Organization not found' });
   });
 
   it.each(['abc', '-2', '2.0'])('answers 400 for the non-numeric organization %s', async (org) => {
-    const res = await api.call('GET', `/v1/asset/org/${org}`);
+    const res = await ctx.api.call('GET', `/v1/asset/org/${org}`);
     expect(res.status).toBe(400);
     expect(res.body.message).toBe('org_id must be a positive integer');
   });
 
   it('puts an asset created by the demo user in organization 1', async () => {
-    const created = await api.call('POST', '/v1/asset/create', { json: { serial_number: 'ORG-TEST-1', asset_type_id: 2 } });
+    const created = await ctx.api.call('POST', '/v1/asset/create', { json: { serial_number: 'ORG-TEST-1', asset_type_id: 2 } });
     expect(created.status).toBe(201);
     expect(created.body.organization_id).toBe(1);
-    const org1 = await api.call('GET', '/v1/asset/org/1?per_page=500');
+    const org1 = await ctx.api.call('GET', '/v1/asset/org/1?per_page=500');
     expect(org1.headers.get('x-total-count')).toBe('19');
     expect(org1.body.at(-1).id).toBe(created.body.id);
   });
