@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { prepareAccess } from './access/startup.js';
 import type { Settings } from './config.js';
+import { LiveDefinitions, type ReloadResult } from './definitions/live.js';
 import { loadDefinitions } from './definitions/load.js';
 import { buildApp } from './server/app.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
@@ -28,6 +29,11 @@ export interface Gateway {
   tokens: TokenManager;
   /** The in-process simulator, when EVERCYCLE_BASE_URL is unset. */
   simulator: Simulator | undefined;
+  /**
+   * Load the definitions folder again (SIGHUP); applied only when the whole folder is valid,
+   * otherwise the previous set stays live and the problems are logged and returned.
+   */
+  reloadDefinitions(trigger?: string): Promise<ReloadResult>;
   /** Listen on settings.host:settings.port (or the given port); resolves the gateway's URL. */
   listen(port?: number): Promise<string>;
   close(): Promise<void>;
@@ -36,9 +42,10 @@ export interface Gateway {
 export async function createGateway(settings: Settings, options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
   // Definitions first: a malformed file must stop the start before anything listens.
-  const definitions = await loadDefinitions(settings.apisDir);
+  const initial = await loadDefinitions(settings.apisDir);
   // Then the client keys, and whether HOST may be served with them (or without any).
-  const keys = await prepareAccess(settings, logger, definitions);
+  const keys = await prepareAccess(settings, logger, initial);
+  const definitions = new LiveDefinitions({ dir: settings.apisDir, initial, logger });
 
   let simulator: Simulator | undefined;
   let baseUrl: string;
@@ -82,7 +89,16 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   await tokens.init();
 
   const app = buildApp(
-    { settings, definitions: () => definitions, tokens, upstream, breaker, upstreamLabel: simulator ? 'simulator' : baseUrl, keys },
+    {
+      settings,
+      definitions: definitions.current,
+      definitionsStatus: () => definitions.status(),
+      tokens,
+      upstream,
+      breaker,
+      upstreamLabel: simulator ? 'simulator' : baseUrl,
+      keys,
+    },
     logger,
   );
 
@@ -92,8 +108,10 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     app,
     tokens,
     simulator,
+    reloadDefinitions: (trigger = 'request') => definitions.reload(trigger),
     async listen(port = settings.port) {
       await app.listen({ port, host: settings.host });
+      if (settings.definitionsWatch) definitions.watch();
       warmUp = tokens.warmUp();
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -115,6 +133,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         } finally {
           clearTimeout(force);
         }
+        await definitions.close();
         await warmUp;
         await tokens.stop();
         await upstream.close();

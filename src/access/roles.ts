@@ -2,9 +2,9 @@
 // targets. The Fastify hooks (src/server/access.ts) work out the target; nothing here
 // knows about HTTP beyond method names.
 //
-//   admin  everything, including POST /api/auth (re-pointing the gateway's identity)
-//   write  every API with any method, and /api/list
-//   read   only APIs whose definition method is GET (HEAD on them too), and /api/list
+//   admin  everything, including POST /api/auth (re-pointing the gateway's identity) and /metrics
+//   write  every API with any method, and /api/list (with /, /docs and /openapi.json)
+//   read   only APIs whose definition method is GET (HEAD on them too), and /api/list (idem)
 //
 // A key with `apis` may call only those API names, whatever its role. /health and /ready
 // never need a key. A request method that does not fit the API is the proxy's 405, once
@@ -15,11 +15,11 @@ export const ROLES = ['admin', 'write', 'read'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type AccessTarget =
-  /** /health and /ready. */
+  /** /health and /ready (and /metrics, the docs and the status page when made public). */
   | { kind: 'open' }
-  /** Operator routes: /api/auth (any method), and any route not classified otherwise. */
+  /** Operator routes: /api/auth (any method), /metrics, and any route not classified otherwise. */
   | { kind: 'admin'; route: string }
-  /** /api/list. */
+  /** /api/list, and the status page, /openapi.json and /docs. */
   | { kind: 'list' }
   /** /api/<name>: `method` is the definition's method, undefined for an unknown name (answered 404). */
   | { kind: 'api'; name: string; method: string | undefined }

@@ -33,6 +33,8 @@ program
       fail(`cannot start: ${startFailure(err, settings)}`);
     }
     logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
+    // SIGHUP: load the API definitions again (the outcome is logged by the reload itself).
+    process.on('SIGHUP', () => void gateway.reloadDefinitions('SIGHUP'));
     onShutdown(async () => {
       logger.info('shutting down: finishing requests in flight');
       await gateway.close();

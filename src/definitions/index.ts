@@ -8,3 +8,4 @@ export { createBodySchemaAjv, bodySchemaProblems, compileBodyValidator, MAX_BODY
 export { createDefinitionSet } from './set.js';
 export { loadDefinitions } from './load.js';
 export { resolveUpstreamPath, type ParamSources, type ResolveResult } from './params.js';
+export { LiveDefinitions, difference, type DefinitionsStatus, type ReloadResult } from './live.js';

@@ -78,6 +78,16 @@ function targetOf(request: FastifyRequest, deps: GatewayDeps): AccessTarget {
     case '/health':
     case '/ready':
       return { kind: 'open' };
+    case '/metrics':
+      return deps.settings.metricsPublic ? { kind: 'open' } : { kind: 'admin', route };
+    // The status page, the API reference and the interactive docs show API names and
+    // gateway health only: whoever may list the APIs may read them.
+    case '/':
+    case '/openapi.json':
+    case '/docs':
+    case '/docs/':
+    case '/docs/*':
+      return deps.settings.docsPublic ? { kind: 'open' } : { kind: 'list' };
     case '/api/auth':
       return { kind: 'admin', route };
     case '/api/list':

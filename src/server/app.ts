@@ -8,9 +8,13 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './err
 import { requestIdFor } from './request-id.js';
 import { installRequestTrace, RequestLogController } from './request-log.js';
 import { authRoutes } from './routes/auth.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/list.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { statusRoutes } from './routes/status.js';
 import { installCors } from './security/cors.js';
 import { installInputLimits } from './security/input-limits.js';
 import { installRateLimit } from './security/rate-limit.js';
@@ -76,6 +80,10 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     authRoutes(routes, deps);
     listRoutes(routes, deps);
     proxyRoutes(routes, deps);
+    statusRoutes(routes, deps);
+    openapiRoutes(routes, deps);
+    docsRoutes(routes, deps);
+    metricsRoutes(routes, deps);
   });
   return app;
 }

@@ -2,6 +2,7 @@
 // gateways can run in one process.
 import type { KeyRing } from '../access/keys.js';
 import type { Settings } from '../config.js';
+import type { DefinitionsStatus } from '../definitions/live.js';
 import type { DefinitionSet } from '../definitions/types.js';
 import type { TokenManager } from '../tokens/manager.js';
 import type { UpstreamBreaker } from '../upstream/breaker.js';
@@ -11,6 +12,8 @@ export interface GatewayDeps {
   settings: Settings;
   /** The live definition set (a function, so a reload can swap it). */
   definitions: () => DefinitionSet;
+  /** Where the definitions come from and how the last reload went (status page). */
+  definitionsStatus?: () => DefinitionsStatus;
   tokens: TokenManager;
   upstream: UpstreamClient;
   breaker: UpstreamBreaker;
