@@ -3,13 +3,14 @@
 // for the spec's curl examples against the built-in simulator.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { SETTINGS } from '../../src/config.js';
 import { REPO_ROOT } from './stack.js';
 
 // Built by test/global-setup.ts before any test runs.
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
-/** Settings the child must not inherit from whoever runs the tests. */
-const SETTING_VARS = /^(EVERCYCLE_|SIMULATOR_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT_BYTES$|NODE_ENV$|API_KEYS_FILE$|INSECURE_|RATE_LIMIT_|TRUST_PROXY$|CORS_ORIGINS$|MAX_|CLIENT_TIMEOUT_MS$|SHUTDOWN_GRACE_MS$)/;
+/** Settings the child must not inherit from whoever runs the tests: every documented one, and NODE_ENV. */
+const SETTING_VARS = new Set([...Object.values(SETTINGS).map((s) => s.env), 'NODE_ENV']);
 
 export interface CliProcess {
   child: ChildProcess;
@@ -25,7 +26,7 @@ export interface CliProcess {
 
 /** Start `evercycle-gateway serve` with exactly `env` as its settings (nothing inherited). */
 export function spawnServe(env: Record<string, string>, args: string[] = ['serve']): CliProcess {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SETTING_VARS.test(k)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SETTING_VARS.has(k)));
   const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
