@@ -24,10 +24,14 @@ export interface CliProcess {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** This process's environment without any gateway setting, plus exactly `env`. */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !SETTING_VARS.has(k))), ...env };
+}
+
 /** Start `evercycle-gateway serve` with exactly `env` as its settings (nothing inherited). */
 export function spawnServe(env: Record<string, string>, args: string[] = ['serve']): CliProcess {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SETTING_VARS.has(k)));
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
