@@ -1,7 +1,7 @@
 // Definitions hot reload: a change in the apis/ folder is applied without a restart (folder
 // watch, or SIGHUP); an invalid change is refused with a logged reason and the previous set
 // stays live; requests running during reloads are never dropped.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { difference } from '../src/definitions/live.js';
@@ -146,7 +146,9 @@ describe('definitions reload: folder watch', () => {
     const original = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const runs = [];
     for (let i = 0; i < 10; i++) {
-      await writeFile(file, JSON.stringify({ ...original, description: `grade ${i}` }));
+      // Replaced atomically, so no reload can read a half-written file.
+      await writeFile(`${file}.tmp`, JSON.stringify({ ...original, description: `grade ${i}` }));
+      await rename(`${file}.tmp`, file);
       runs.push(stack.gateway.reloadDefinitions('test'));
     }
     const results = await Promise.all(runs);

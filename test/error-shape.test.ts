@@ -29,7 +29,7 @@ const jsonHeaders = (body: string) => ({ 'content-type': 'application/json', 'co
 describe('unknown routes', () => {
   it.each([
     ['GET', '/nope'],
-    ['GET', '/'],
+    ['GET', '/index.html'],
     ['GET', '/api'],
     ['GET', '/health/extra'],
     ['POST', '/nope'],
