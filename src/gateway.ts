@@ -6,6 +6,7 @@ import { prepareAccess } from './access/startup.js';
 import type { Settings } from './config.js';
 import { LiveDefinitions, type ReloadResult } from './definitions/live.js';
 import { loadDefinitions } from './definitions/load.js';
+import { GatewayMetrics } from './metrics/registry.js';
 import { buildApp } from './server/app.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
 import { FileTokenStore } from './tokens/file-store.js';
@@ -15,6 +16,7 @@ import { UpstreamAuthApi } from './upstream/auth-api.js';
 import { UpstreamBreaker } from './upstream/breaker.js';
 import { resolveCallOptions } from './upstream/call-options.js';
 import { UpstreamClient } from './upstream/client.js';
+import { VERSION } from './version.js';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -45,7 +47,14 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const initial = await loadDefinitions(settings.apisDir);
   // Then the client keys, and whether HOST may be served with them (or without any).
   const keys = await prepareAccess(settings, logger, initial);
-  const definitions = new LiveDefinitions({ dir: settings.apisDir, initial, logger });
+  const metrics: GatewayMetrics = new GatewayMetrics({
+    version: VERSION,
+    upstream: settings.baseUrl ? new URL(settings.baseUrl).origin : 'simulator',
+    // Read at scrape time, once the breaker and the token manager below exist.
+    tokenExpiresInS: () => tokens.status().expiresInS,
+    circuitState: () => breaker.state,
+  });
+  const definitions = new LiveDefinitions({ dir: settings.apisDir, initial, logger, onReload: (result) => metrics.definitionsReloaded(result) });
 
   let simulator: Simulator | undefined;
   let baseUrl: string;
@@ -60,8 +69,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     );
   }
 
-  const breaker = new UpstreamBreaker({ failures: settings.breakerFailures, openMs: settings.breakerOpenMs });
-  const upstream = new UpstreamClient({ baseUrl, breaker, logger });
+  const breaker = new UpstreamBreaker({ failures: settings.breakerFailures, openMs: settings.breakerOpenMs, onOpen: () => metrics.circuitOpened() });
+  const upstream = new UpstreamClient({ baseUrl, breaker, logger, observer: metrics.upstreamObserver });
   let store = options.store;
   if (!store) {
     const fileStore = new FileTokenStore({ dir: settings.dataDir, logger, upstream: baseUrl, key: settings.secretKey });
@@ -85,6 +94,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     signinMaxFailures: settings.signinMaxFailures,
     refreshAheadS: settings.refreshAheadS,
     now: options.now,
+    observer: metrics.tokenObserver,
   });
   await tokens.init();
 
@@ -98,6 +108,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       breaker,
       upstreamLabel: simulator ? 'simulator' : baseUrl,
       keys,
+      metrics,
     },
     logger,
   );

@@ -181,7 +181,8 @@ describe('definitions reload: SIGHUP on the real command', () => {
 
     proc.child.kill('SIGHUP');
     await until('the API after SIGHUP', () => names(url), (n) => n.includes('asset-by-id'));
-    expect(proc.logs().some((l) => l.msg === 'API definitions reloaded' && l.trigger === 'SIGHUP')).toBe(true);
+    // The log line may reach us after the answer: the child's stdout is a pipe.
+    await until('the SIGHUP reload log line', async () => proc!.logs().some((l) => l.msg === 'API definitions reloaded' && l.trigger === 'SIGHUP'), (found) => found);
 
     await writeFile(path.join(dir, 'create.json'), 'not json');
     proc.child.kill('SIGHUP');

@@ -7,6 +7,7 @@ import type { GatewayDeps } from './deps.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { requestIdFor } from './request-id.js';
 import { installRequestTrace, RequestLogController } from './request-log.js';
+import { countRequests } from './request-metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -67,6 +68,7 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   });
 
   installRequestTrace(app);
+  countRequests(app, deps.metrics, deps.definitions);
   const notFoundLimiter = installRateLimit(app, deps.settings);
   installErrorHandlers(app, { notFoundPreHandler: notFoundLimiter });
   installAccessControl(app, deps);

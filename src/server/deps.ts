@@ -4,6 +4,7 @@ import type { KeyRing } from '../access/keys.js';
 import type { Settings } from '../config.js';
 import type { DefinitionsStatus } from '../definitions/live.js';
 import type { DefinitionSet } from '../definitions/types.js';
+import type { GatewayMetrics } from '../metrics/registry.js';
 import type { TokenManager } from '../tokens/manager.js';
 import type { UpstreamBreaker } from '../upstream/breaker.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -21,4 +22,6 @@ export interface GatewayDeps {
   upstreamLabel: string;
   /** Client API keys to enforce (API_KEYS_FILE); null or unset: no client authentication. */
   keys?: KeyRing | null;
+  /** Prometheus metrics: recorded by the routes' hooks, served at GET /metrics. */
+  metrics: GatewayMetrics;
 }

@@ -34,6 +34,17 @@ export interface TokenManagerOptions {
   /** After this many rejected service sign-ins in a row, stop signing in by itself until a POST /api/auth succeeds. */
   signinMaxFailures?: number;
   now?: () => number;
+  /** Told how each refresh and sign-in that went upstream ended (metrics). */
+  observer?: TokenObserver | undefined;
+}
+
+export type AuthOutcome = 'success' | 'failure';
+/** Who asked for a sign-in: the configured service account, or a client (POST /api/auth). */
+export type SignInSource = 'service_account' | 'client';
+
+export interface TokenObserver {
+  onRefresh(result: AuthOutcome): void;
+  onSignIn(result: AuthOutcome, source: SignInSource): void;
 }
 
 export interface TokenStatus {
@@ -112,7 +123,7 @@ export class TokenManager {
     }
     let result: AuthResult;
     try {
-      result = await this.serialSignIn(username, password);
+      result = await this.serialSignIn(username, password, 'client');
     } catch (err) {
       if (err instanceof AuthRejectedError) {
         const failures = (wait?.failures ?? 0) + 1;
@@ -205,7 +216,7 @@ export class TokenManager {
       const block = this.refreshBlock;
       if (block && this.now() < block.until) throw cooldownError(block, this.now());
       try {
-        const result = await this.options.auth.refresh(held.refreshToken);
+        const result = await observed(this.options.auth.refresh(held.refreshToken), (outcome) => this.options.observer?.onRefresh(outcome));
         this.refreshBlock = null;
         const newer = superseded();
         if (newer) return newer;
@@ -243,7 +254,7 @@ export class TokenManager {
       });
     }
     try {
-      const result = await this.serialSignIn(credentials.username, credentials.password);
+      const result = await this.serialSignIn(credentials.username, credentials.password, 'service_account');
       this.signinFailures = 0;
       this.nextSigninAt = 0;
       const newer = superseded();
@@ -277,12 +288,16 @@ export class TokenManager {
   }
 
   /** Sign-ins (ours and POST /api/auth) go upstream one at a time. */
-  private serialSignIn(username: string, password: string): Promise<AuthResult> {
-    const run = this.signInTail.then(async () => {
-      const result = await this.options.auth.signIn(username, password);
-      if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
-      return result;
-    });
+  private serialSignIn(username: string, password: string, source: SignInSource): Promise<AuthResult> {
+    const run = this.signInTail.then(() =>
+      observed(
+        this.options.auth.signIn(username, password).then((result) => {
+          if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
+          return result;
+        }),
+        (outcome) => this.options.observer?.onSignIn(outcome, source),
+      ),
+    );
     this.signInTail = run.catch(() => {});
     return run;
   }
@@ -339,6 +354,20 @@ export class TokenManager {
     // Never keep the process alive just for this.
     this.proactiveTimer.unref();
   }
+}
+
+/** `call`, telling `report` whether it succeeded; its value or error passes through unchanged. */
+function observed<T>(call: Promise<T>, report: (outcome: AuthOutcome) => void): Promise<T> {
+  return call.then(
+    (value) => {
+      report('success');
+      return value;
+    },
+    (err: unknown) => {
+      report('failure');
+      throw err;
+    },
+  );
 }
 
 function cooldownError(block: { until: number; error: GatewayError }, now: number): GatewayError {

@@ -19,14 +19,14 @@ export class UpstreamAuthApi {
   constructor(private readonly options: AuthApiOptions) {}
 
   signIn(username: string, password: string): Promise<AuthResult> {
-    return this.post(this.options.signinPath, { username, password }, 'sign-in');
+    return this.post(this.options.signinPath, { username, password }, 'sign-in', 'auth:signin');
   }
 
   refresh(refreshToken: string): Promise<AuthResult> {
-    return this.post(this.options.refreshPath, { refresh_token: refreshToken }, 'token refresh');
+    return this.post(this.options.refreshPath, { refresh_token: refreshToken }, 'token refresh', 'auth:refresh');
   }
 
-  private async post(path: string, payload: unknown, what: string): Promise<AuthResult> {
+  private async post(path: string, payload: unknown, what: string, operation: string): Promise<AuthResult> {
     const body = Buffer.from(JSON.stringify(payload));
     let res;
     try {
@@ -35,6 +35,7 @@ export class UpstreamAuthApi {
         path,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body,
+        operation,
         ...this.options.call,
       });
     } catch (err) {

@@ -14,6 +14,8 @@ export interface BreakerOptions {
   /** How long it stays open before one probe is let through (ms). */
   openMs: number;
   now?: () => number;
+  /** Told each time the circuit opens (metrics). */
+  onOpen?: () => void;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -31,6 +33,7 @@ export class UpstreamBreaker {
     this.policy = circuitBreaker(outage, { halfOpenAfter: options.openMs, breaker: new ConsecutiveBreaker(options.failures) });
     this.policy.onBreak(() => {
       this.openedAt = this.now();
+      options.onOpen?.();
     });
   }
 

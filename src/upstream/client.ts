@@ -30,6 +30,8 @@ export interface UpstreamRequest {
   retry: RetryPolicy;
   /** Aborted when our client goes away: the upstream call is abandoned. */
   signal?: AbortSignal | undefined;
+  /** What the call is for (an API name, 'auth:signin', 'auth:refresh'), passed to the observer. Never client input. */
+  operation?: string | undefined;
 }
 
 export interface UpstreamResponse {
@@ -41,10 +43,28 @@ export interface UpstreamResponse {
   attempts: number;
 }
 
+/** How one try ended: the upstream's status, or no usable answer. */
+export type TryResult = number | 'timeout' | 'unavailable' | 'aborted';
+
+/** One upstream try (the first of a call or a retry), as observers see it. */
+export interface UpstreamTry {
+  operation: string | undefined;
+  /** 1 for a call's first try, 2 for its first retry, ... */
+  attempt: number;
+  durationMs: number;
+  result: TryResult;
+}
+
+/** Told about every try that went upstream (metrics). Calls the open circuit refused made none. */
+export interface UpstreamObserver {
+  onTry(event: UpstreamTry): void;
+}
+
 export interface UpstreamClientOptions {
   baseUrl: string;
   breaker: UpstreamBreaker;
   logger: Logger;
+  observer?: UpstreamObserver | undefined;
   /** Largest upstream body accepted after decoding, in bytes. */
   maxResponseBytes?: number;
   connections?: number;
@@ -84,7 +104,7 @@ export class UpstreamClient {
       let response: Omit<UpstreamResponse, 'attempts'> | undefined;
       let failure: UpstreamTimeoutError | UpstreamUnavailableError | undefined;
       try {
-        response = await this.options.breaker.execute(() => this.once(req));
+        response = await this.options.breaker.execute(() => this.observedOnce(req, attempt));
       } catch (err) {
         if (err instanceof BrokenCircuitError) throw new CircuitOpenError(this.options.breaker.retryAfterS());
         if (!(err instanceof UpstreamTimeoutError || err instanceof UpstreamUnavailableError)) throw err;
@@ -108,6 +128,24 @@ export class UpstreamClient {
         throw new ClientAbortedError();
       }
     }
+  }
+
+  /** One try, reported to the observer with its duration and how it ended. */
+  private observedOnce(req: UpstreamRequest, attempt: number): Promise<Omit<UpstreamResponse, 'attempts'>> {
+    const observer = this.options.observer;
+    if (!observer) return this.once(req);
+    const started = performance.now();
+    const report = (result: TryResult): void => observer.onTry({ operation: req.operation, attempt, durationMs: performance.now() - started, result });
+    return this.once(req).then(
+      (response) => {
+        report(response.status);
+        return response;
+      },
+      (err: unknown) => {
+        report(err instanceof UpstreamTimeoutError ? 'timeout' : err instanceof ClientAbortedError ? 'aborted' : 'unavailable');
+        throw err;
+      },
+    );
   }
 
   /** One try: connect, send, read the whole body, decode. */

@@ -92,6 +92,7 @@ async function proxy(
     headers,
     body: body.raw,
     signal: clientGone.signal,
+    operation: def.name,
     ...optionsFor(def),
   };
 
