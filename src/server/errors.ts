@@ -14,6 +14,19 @@ export function methodNotAllowed(allowed: readonly string[]): GatewayError {
   return new GatewayError(405, `method not allowed; use ${allowed.join(', ')}`, {}, { allow: allowed.join(', ') });
 }
 
+/** Answer 405 (in our error shape, with Allow) to every other method on these read-only routes. */
+export function readOnly(app: FastifyInstance, ...urls: string[]): void {
+  for (const url of urls) {
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url,
+      handler: async () => {
+        throw methodNotAllowed(['GET', 'HEAD']);
+      },
+    });
+  }
+}
+
 export interface ErrorHandlerOptions {
   /** Runs before the not-found answer (the rate limiter: a scan of unknown paths counts too). */
   notFoundPreHandler?: preHandlerAsyncHookHandler;

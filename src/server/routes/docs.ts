@@ -6,7 +6,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { GatewayDeps } from '../deps.js';
-import { methodNotAllowed } from '../errors.js';
+import { readOnly } from '../errors.js';
 
 const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -91,13 +91,5 @@ export function docsRoutes(app: FastifyInstance, _deps: GatewayDeps): void {
     });
   });
 
-  for (const url of ['/docs', '/docs/', '/docs/*']) {
-    app.route({
-      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url,
-      handler: async () => {
-        throw methodNotAllowed(['GET', 'HEAD']);
-      },
-    });
-  }
+  readOnly(app, '/docs', '/docs/', '/docs/*');
 }

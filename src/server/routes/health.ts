@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 import type { GatewayDeps } from '../deps.js';
-import { methodNotAllowed } from '../errors.js';
+import { readOnly } from '../errors.js';
 
 export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/health', async () => {
@@ -39,13 +39,5 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     return { status: 'ok', message: 'ready', circuit: deps.breaker.state };
   });
 
-  for (const url of ['/health', '/ready']) {
-    app.route({
-      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      url,
-      handler: async () => {
-        throw methodNotAllowed(['GET', 'HEAD']);
-      },
-    });
-  }
+  readOnly(app, '/health', '/ready');
 }

@@ -5,7 +5,7 @@ import type { DefinitionSet } from '../../definitions/types.js';
 import { buildOpenApi } from '../../docs/openapi.js';
 import { VERSION } from '../../version.js';
 import type { GatewayDeps } from '../deps.js';
-import { methodNotAllowed } from '../errors.js';
+import { readOnly } from '../errors.js';
 
 export function openapiRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   const documents = new WeakMap<DefinitionSet, string>();
@@ -19,11 +19,5 @@ export function openapiRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   };
 
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(documentFor(deps.definitions())));
-  app.route({
-    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/openapi.json',
-    handler: async () => {
-      throw methodNotAllowed(['GET', 'HEAD']);
-    },
-  });
+  readOnly(app, '/openapi.json');
 }

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 import type { GatewayDeps } from '../deps.js';
-import { methodNotAllowed } from '../errors.js';
+import { readOnly } from '../errors.js';
 import { renderStatusPage, STATUS_PAGE_CSP } from '../status-page.js';
 
 export function statusRoutes(app: FastifyInstance, deps: GatewayDeps): void {
@@ -27,11 +27,5 @@ export function statusRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       .header('referrer-policy', 'no-referrer')
       .send(html);
   });
-  app.route({
-    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/',
-    handler: async () => {
-      throw methodNotAllowed(['GET', 'HEAD']);
-    },
-  });
+  readOnly(app, '/');
 }
