@@ -7,6 +7,13 @@ import { DefinitionError } from '../definitions/index.js';
 import { createGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { createSimulator } from '../simulator/index.js';
+import { callCommand } from './commands/call.js';
+import { definitionsCommand } from './commands/definitions.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { interactiveCommand } from './commands/interactive.js';
+import { listCommand } from './commands/list.js';
+import { sessionCommands } from './commands/session.js';
 import { keysCommand } from './keys.js';
 import { VERSION } from '../version.js';
 
@@ -69,6 +76,13 @@ program
   });
 
 program.addCommand(keysCommand());
+for (const command of sessionCommands()) program.addCommand(command);
+program.addCommand(listCommand());
+program.addCommand(callCommand());
+program.addCommand(exportCommand());
+program.addCommand(importCommand());
+program.addCommand(definitionsCommand());
+program.addCommand(interactiveCommand());
 
 function settingsOrExit(): Settings {
   try {
