@@ -75,3 +75,34 @@ export async function waitForListening(proc: CliProcess, timeoutMs = 15_000): Pr
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run `evercycle-gateway <args>` to completion with exactly `env` as its settings (nothing
+ * inherited), `input` written to its stdin. Rejects if it runs longer than `timeoutMs`.
+ */
+export function runCli(args: string[], options: { env?: Record<string, string>; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: childEnv(options.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdin!.on('error', () => {}); // a command that does not read stdin may exit first
+  child.stdin!.end(options.input ?? '');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`evercycle-gateway ${args.join(' ')} did not finish in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
