@@ -100,7 +100,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
       child.kill('SIGKILL');
       reject(new Error(`evercycle-gateway ${args.join(' ')} did not finish in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     }, options.timeoutMs ?? 30_000);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout and stderr have been read to the end.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
