@@ -180,6 +180,15 @@ describe('isLoopbackHost', () => {
 });
 
 describe('exposureDecision', () => {
+  it('refuses TRUST_PROXY=true without keys (a client could claim a loopback address), also on a loopback HOST', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      expect(exposureDecision({ host, keysConfigured: false, insecureNoAuth: false, trustProxy: 'true' })).toMatchObject({ action: 'refuse', message: expect.stringMatching(/X-Forwarded-For/) });
+    }
+    expect(exposureDecision({ host: '127.0.0.1', keysConfigured: false, insecureNoAuth: false, trustProxy: '127.0.0.1' })).toEqual({ action: 'start' });
+    expect(exposureDecision({ host: '127.0.0.1', keysConfigured: false, insecureNoAuth: false, trustProxy: '1' })).toEqual({ action: 'start' });
+    expect(exposureDecision({ host: '127.0.0.1', keysConfigured: true, insecureNoAuth: false, trustProxy: 'true' })).toEqual({ action: 'start' });
+  });
+
   it('loopback without keys: starts', () => {
     expect(exposureDecision({ host: '127.0.0.1', keysConfigured: false, insecureNoAuth: false })).toEqual({ action: 'start' });
   });

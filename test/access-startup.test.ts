@@ -54,6 +54,12 @@ describe.concurrent('a non-loopback HOST', () => {
     expect(stderr).toContain('INSECURE_ALLOW_UNAUTHENTICATED=true');
   });
 
+  it('TRUST_PROXY=true without keys, even on loopback: exit 1 (a client could claim 127.0.0.1 in X-Forwarded-For)', async () => {
+    const stderr = await refused(serve('trust-any', { TRUST_PROXY: 'true' }));
+    expect(stderr).toContain('TRUST_PROXY=127.0.0.1');
+    expect(stderr).toContain('API_KEYS_FILE');
+  });
+
   it('HOST=0.0.0.0 with INSECURE_ALLOW_UNAUTHENTICATED=false: still refused', async () => {
     await refused(serve('open-false', { HOST: '0.0.0.0', INSECURE_ALLOW_UNAUTHENTICATED: 'false' }));
   });

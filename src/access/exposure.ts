@@ -21,12 +21,23 @@ export type ExposureDecision =
   | { action: 'refuse'; message: string };
 
 /** Whether a gateway with these settings may start, and what to tell the operator. */
-export function exposureDecision(options: { host: string; keysConfigured: boolean; insecureNoAuth: boolean }): ExposureDecision {
+export function exposureDecision(options: { host: string; keysConfigured: boolean; insecureNoAuth: boolean; trustProxy?: string }): ExposureDecision {
   const { host, keysConfigured, insecureNoAuth } = options;
   if (keysConfigured) {
     return insecureNoAuth
       ? { action: 'warn', message: 'INSECURE_ALLOW_UNAUTHENTICATED=true has no effect: API keys are configured (API_KEYS_FILE), every client needs one' }
       : { action: 'start' };
+  }
+  // Without keys, "loopback clients only" is judged on the address X-Forwarded-For gives.
+  // TRUST_PROXY=true takes its left-most entry, which the client writes itself behind a
+  // proxy that appends (nginx's $proxy_add_x_forwarded_for): anyone could claim 127.0.0.1.
+  if (!insecureNoAuth && options.trustProxy?.trim().toLowerCase() === 'true') {
+    return {
+      action: 'refuse',
+      message:
+        'TRUST_PROXY=true believes whatever address a client puts first in X-Forwarded-For, and without API keys only loopback clients are served: ' +
+        'any client could claim to be 127.0.0.1. Name the proxy instead (TRUST_PROXY=127.0.0.1, or a hop count), or set API_KEYS_FILE',
+    };
   }
   if (isLoopbackHost(host)) return { action: 'start' };
   if (insecureNoAuth) {

@@ -18,7 +18,7 @@ export class ExposureError extends Error {
 /** The keys to enforce, or null when none are configured (no client authentication). */
 export async function prepareAccess(settings: Settings, logger: Logger, definitions: DefinitionSet): Promise<KeyRing | null> {
   const keys = settings.keysFile ? await loadKeyRing(settings.keysFile) : null;
-  const decision = exposureDecision({ host: settings.host, keysConfigured: keys !== null, insecureNoAuth: settings.insecureNoAuth });
+  const decision = exposureDecision({ host: settings.host, keysConfigured: keys !== null, insecureNoAuth: settings.insecureNoAuth, trustProxy: settings.trustProxy });
   if (decision.action === 'refuse') throw new ExposureError(decision.message);
   if (decision.action === 'warn') logger.warn({ host: settings.host }, decision.message);
 
