@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DefinitionError } from '../src/definitions/errors.js';
-import { loadDefinitions } from '../src/definitions/load.js';
+import { loadDefinitions, MAX_DEFINITION_BYTES } from '../src/definitions/load.js';
 
 const getAll = { method: 'GET', path: '/v1/asset', description: 'Get all Assets' };
 const getById = { method: 'GET', path: '/v1/asset/{id}', description: 'Get Asset by ID', params: { id: 'integer' } };
@@ -194,3 +194,27 @@ describe('loadDefinitions: invalid folders', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('loadDefinitions: hostile folders', () => {
+  it('refuses a file over 1 MiB without reading it into memory', async () => {
+    await write('get-all.json', getAll);
+    await write('huge.json', `{"method":"GET","path":"/v1/x","description":"${'a'.repeat(MAX_DEFINITION_BYTES)}"}`);
+    const err = await loadError();
+    expect(err.problems).toEqual([{ file: path.join(dir, 'huge.json'), message: expect.stringMatching(/^file too large: \d+ bytes/) }]);
+  });
+
+  it('a symlink to a file that is not JSON: the problem does not quote the file', async () => {
+    await write('secret.txt', 'root:x:0:0:root:/root:/bin/bash\n');
+    await symlink(path.join(dir, 'secret.txt'), path.join(dir, 'passwd.json'));
+    const err = await loadError();
+    expect(err.message).toContain('invalid JSON');
+    expect(err.message).not.toContain('root:x');
+  });
+
+  it('loads a folder of 3,000 files (read a few at a time, not all at once)', async () => {
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => write(`api-${i}.json`, { ...getAll, description: `api ${i}` })));
+    const set = await loadDefinitions(dir);
+    expect(set.list()).toHaveLength(3000);
+    expect(set.get('api-2999')?.description).toBe('api 2999');
+  });
+});

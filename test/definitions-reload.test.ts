@@ -114,6 +114,33 @@ describe('definitions reload: folder watch', () => {
     expect(await (await fetch(`${stack.url}/`)).text()).not.toContain('id="definitions-error"');
   });
 
+  it('a folder replaced as a whole (mv, rm and re-create) is watched again, and its content applied', async () => {
+    const { stack, dir } = await start();
+    // mv new-folder apis: the watcher's folder is gone, a new one sits at the path.
+    const replacement = await makeApisDir({ files: { 'asset-by-id.json': EXTRA } });
+    await rm(dir, { recursive: true });
+    await rename(replacement, dir);
+    await until('the replacement folder applied', () => names(stack.url), (n) => n.includes('asset-by-id'), 10_000);
+    await until(
+      'the new folder watched',
+      async () => stack.logs.entries().some((l) => l.msg === 'the API definitions folder was replaced: watching the new one'),
+      (v) => v,
+      10_000,
+    );
+
+    // And the new folder is watched: an edit in it is followed.
+    await writeFile(path.join(dir, 'second-name.json'), JSON.stringify(EXTRA));
+    await until('an edit in the new folder', () => names(stack.url), (n) => n.includes('second-name'), 10_000);
+
+    // Gone: the definitions stay live; back: applied.
+    await rm(dir, { recursive: true });
+    await until('the missing-folder warning', async () => stack.logs.entries().some((l) => String(l.msg).startsWith('the API definitions folder is gone')), (v) => v, 10_000);
+    expect((await fetch(`${stack.url}/api/asset-by-id/1`)).status).toBe(200);
+    const back = await makeApisDir({ files: { 'third-name.json': EXTRA } });
+    await rename(back, dir);
+    await until('the folder back', () => names(stack.url), (n) => n.includes('third-name') && !n.includes('second-name'), 10_000);
+  });
+
   it('requests in flight during many reloads all succeed', async () => {
     const { stack, dir } = await start();
     const file = path.join(dir, 'get-all.json');

@@ -3,7 +3,9 @@
 // again (all-or-nothing, load.ts); only a valid folder replaces the set, so a half-written
 // or broken file never takes APIs away. Requests already running keep the definition they
 // started with: the set is an immutable value swapped in one assignment.
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { DefinitionError } from './errors.js';
 import { loadDefinitions } from './load.js';
@@ -30,6 +32,8 @@ export interface LiveDefinitionsOptions {
   logger: Logger;
   /** Quiet period after the last file event before reloading, in ms (editors write in several steps). */
   debounceMs?: number;
+  /** How often to check that the watched folder is still the one at EVERCYCLE_APIS_DIR, in ms. */
+  folderCheckMs?: number;
   /** Told about every reload, applied or refused (metrics). */
   onReload?: (result: ReloadResult, trigger: string) => void;
 }
@@ -39,6 +43,11 @@ export class LiveDefinitions {
   private loadedAt = new Date();
   private lastError: DefinitionsStatus['lastError'] = null;
   private watcher: FSWatcher | null = null;
+  /** dev:inode of the folder the watcher is on; null while the folder is missing. */
+  private watchedFolder: string | null = null;
+  private folderCheck: NodeJS.Timeout | null = null;
+  /** The folder was found missing (logged once until it is back). */
+  private folderMissing = false;
   private debounce: NodeJS.Timeout | null = null;
   /** The reload running now, and whether another was asked for meanwhile. */
   private running: Promise<ReloadResult> | null = null;
@@ -84,12 +93,41 @@ export class LiveDefinitions {
     return run;
   }
 
-  /** Reload on changes in the folder. A watcher that fails is logged; SIGHUP still works. */
+  /**
+   * Reload on changes in the folder. An fs.watch watcher follows the folder it was opened on,
+   * so a folder replaced as a whole (`mv new apis`, a symlink re-pointed, deleted and made
+   * again) would go unnoticed: a periodic check of the folder's identity re-opens the
+   * watcher on the new one and reloads.
+   */
   watch(): void {
-    if (this.watcher || this.closed) return;
+    if (this.folderCheck || this.closed) return;
+    this.openWatcher();
+    this.folderCheck = setInterval(() => void this.checkFolder(), this.options.folderCheckMs ?? 2000);
+    this.folderCheck.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.folderCheck) clearInterval(this.folderCheck);
+    this.folderCheck = null;
+    this.closeWatcher();
+    await this.running;
+  }
+
+  private openWatcher(): void {
+    const { dir, logger } = this.options;
     const debounceMs = this.options.debounceMs ?? 250;
     try {
-      this.watcher = watch(this.options.dir, { persistent: false }, () => {
+      this.watchedFolder = folderIdentity(statSync(dir));
+      this.watcher = watch(dir, { persistent: false }, (event, name) => {
+        if (event === 'rename' && name === path.basename(dir)) {
+          // The watched folder itself was deleted or moved away: this watcher is dead. The
+          // folder check opens a new one on whatever is at the path now (a re-made folder
+          // may even reuse the inode number).
+          this.closeWatcher();
+          this.watchedFolder = null;
+          return;
+        }
         if (this.debounce) clearTimeout(this.debounce);
         this.debounce = setTimeout(() => {
           this.debounce = null;
@@ -97,26 +135,47 @@ export class LiveDefinitions {
         }, debounceMs);
       });
     } catch (err) {
-      this.options.logger.warn({ folder: this.options.dir, err: (err as Error).message }, 'cannot watch the API definitions folder; send SIGHUP to reload');
+      this.watchedFolder = null;
+      logger.warn({ folder: dir, err: (err as Error).message }, 'cannot watch the API definitions folder (retrying every few seconds); send SIGHUP to reload');
       return;
     }
     this.watcher.on('error', (err) => {
-      this.options.logger.warn({ folder: this.options.dir, err: err.message }, 'stopped watching the API definitions folder; send SIGHUP to reload');
-      this.stopWatching();
+      logger.warn({ folder: dir, err: err.message }, 'stopped watching the API definitions folder (retrying every few seconds); send SIGHUP to reload');
+      this.closeWatcher();
+      this.watchedFolder = null;
     });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.stopWatching();
-    await this.running;
-  }
-
-  private stopWatching(): void {
+  private closeWatcher(): void {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = null;
     this.watcher?.close();
     this.watcher = null;
+  }
+
+  /** Whether the folder at the configured path is still the one watched; if not, watch the new one. */
+  private async checkFolder(): Promise<void> {
+    const { dir, logger } = this.options;
+    let now: string | null;
+    try {
+      now = folderIdentity(await stat(dir));
+    } catch {
+      now = null;
+    }
+    if (this.closed) return;
+    if (now === null) {
+      this.closeWatcher();
+      this.watchedFolder = null;
+      if (!this.folderMissing) logger.warn({ folder: dir }, 'the API definitions folder is gone; the current definitions stay live until it is back');
+      this.folderMissing = true;
+      return;
+    }
+    this.folderMissing = false;
+    if (now === this.watchedFolder && this.watcher) return;
+    this.closeWatcher();
+    logger.info({ folder: dir }, 'the API definitions folder was replaced: watching the new one');
+    this.openWatcher();
+    await this.reload('folder replaced');
   }
 
   private async load(trigger: string): Promise<ReloadResult> {
@@ -130,7 +189,7 @@ export class LiveDefinitions {
       this.lastError = null;
       const { added, removed, changed } = result;
       if (added.length + removed.length + changed.length > 0) logger.info({ trigger, folder: dir, apis: result.apis, added, removed, changed }, 'API definitions reloaded');
-      else logger.debug({ trigger, folder: dir }, 'API definitions reloaded: no change');
+      else logger.info({ trigger, folder: dir, apis: result.apis }, 'API definitions reloaded: no change');
     } catch (err) {
       if (!(err instanceof DefinitionError)) throw err;
       result = { ok: false, problems: err.problems };
@@ -140,6 +199,10 @@ export class LiveDefinitions {
     this.options.onReload?.(result, trigger);
     return result;
   }
+}
+
+function folderIdentity(info: { dev: number; ino: number }): string {
+  return `${info.dev}:${info.ino}`;
 }
 
 /** Names added, removed and changed from one set to the next. */

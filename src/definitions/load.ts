@@ -9,6 +9,10 @@ import { compareNames, createDefinitionSet } from './set.js';
 import type { ApiDefinition, DefinitionProblem, DefinitionSet } from './types.js';
 
 const EXTENSION = '.json';
+/** Largest definition file read, in bytes: a definition is a few hundred bytes; a huge file is a mistake (or an attack on memory). */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+/** Files read at once: a folder of thousands must not exhaust file descriptors. */
+const READ_CONCURRENCY = 16;
 
 /**
  * Load every `*.json` file directly in `dir` (other files and subfolders are ignored;
@@ -26,20 +30,20 @@ export async function loadDefinitions(dir: string): Promise<DefinitionSet> {
 
   // Dotfiles (editor swap files, macOS `._name.json` resource forks) are never definitions.
   const candidates = entries.filter((e) => e.name.endsWith(EXTENSION) && !e.name.startsWith('.')).sort((a, b) => compareNames(a.name, b.name));
-  const results = await Promise.all(
-    candidates.map(async (entry): Promise<FileResult> => {
-      const file = path.join(dir, entry.name);
-      if (!entry.isFile()) {
-        if (!entry.isSymbolicLink()) return { kind: 'skip' };
-        try {
-          if (!(await stat(file)).isFile()) return { kind: 'skip' };
-        } catch (err) {
-          return problem(file, `cannot read: ${errorText(err)}`);
-        }
-      }
-      return loadFile(file, entry.name.slice(0, -EXTENSION.length));
-    }),
-  );
+  const results = await mapLimited(candidates, READ_CONCURRENCY, async (entry): Promise<FileResult> => {
+    const file = path.join(dir, entry.name);
+    if (!entry.isFile() && !entry.isSymbolicLink()) return { kind: 'skip' };
+    let info;
+    try {
+      // Follows symlinks: the size and kind of what the link points to.
+      info = await stat(file);
+    } catch (err) {
+      return problem(file, `cannot read: ${errorText(err)}`);
+    }
+    if (!info.isFile()) return { kind: 'skip' };
+    if (info.size > MAX_DEFINITION_BYTES) return problem(file, `file too large: ${info.size} bytes (a definition file may have at most ${MAX_DEFINITION_BYTES})`);
+    return loadFile(file, entry.name.slice(0, -EXTENSION.length));
+  });
 
   const problems: DefinitionProblem[] = [];
   const definitions: ApiDefinition[] = [];
@@ -77,13 +81,31 @@ async function loadFile(file: string, name: string): Promise<FileResult> {
   return { kind: 'ok', definition: parseDefinition(name, json, file) };
 }
 
+/** `fn` over `items`, at most `limit` at a time, results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 function problem(file: string, message: string): FileResult {
   return { kind: 'problems', problems: [{ file, message }] };
 }
 
-/** JSON.parse's message, with line and column added when it only gives a position. */
+/**
+ * JSON.parse's message, with line and column added when it only gives a position. V8 quotes
+ * the start of the text (`Unexpected token 'r', "root:x:0:0"... is not valid JSON`): that
+ * quote is dropped, since problems are shown on the status page and the file may be anything.
+ */
 function jsonErrorText(err: unknown, text: string): string {
-  const message = errorText(err);
+  const message = errorText(err).replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ' (not valid JSON)');
   const m = /at position (\d+)/.exec(message);
   if (!m || /line \d+/.test(message)) return message;
   const position = Number(m[1]);
