@@ -381,7 +381,7 @@ add('unknown and unexpected methods', [
   methodOn('POST', '/api/get-asset-id/1', refused(405)),
   methodOn('GET', '/api/create', refused(405)),
   methodOn('PUT', '/api/list', refused(405)),
-  methodOn('DELETE', '/api/auth', refused(405)),
+  methodOn('PATCH', '/api/auth', refused(405)),
   methodOn('OPTIONS', '/api/grade/1/A', refused(405)),
   methodOn('SEARCH', '/api/get-all', refused(404)),
 ]);

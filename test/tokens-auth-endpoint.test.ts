@@ -87,11 +87,11 @@ describe('POST /api/auth', () => {
     expect(s.logs.text).not.toContain('hunter2');
   });
 
-  it('answers 405 with Allow: POST for GET /api/auth', async () => {
+  it('answers 405 with Allow: POST, DELETE for GET /api/auth', async () => {
     const s = await start();
     const res = await rawRequest(s.url, 'GET', '/api/auth');
     expect(res.status).toBe(405);
-    expect(res.headers.allow).toBe('POST');
+    expect(res.headers.allow).toBe('POST, DELETE');
     expect(res.json.status).toBe('error');
   });
 });

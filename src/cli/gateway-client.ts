@@ -80,7 +80,7 @@ export class GatewayClient {
 
   /** One request to the gateway. Connection failures become a CliError naming the gateway. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<GatewayAnswer> {
-    const search = options.query && options.query.length > 0 ? `?${new URLSearchParams(options.query.map(([k, v]): [string, string] => [k, v])).toString()}` : '';
+    const search = queryString(options.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.target.apiKey) headers.authorization = `Bearer ${this.target.apiKey}`;
     let body: string | Buffer | undefined;
@@ -113,8 +113,7 @@ export class GatewayClient {
    * CliError with the gateway's message otherwise.
    */
   async call(method: string, api: string, call: ApiCall = {}): Promise<GatewayAnswer> {
-    const segments = [api, ...(call.pathParams ?? [])].map((s) => encodeURIComponent(s)).join('/');
-    const answer = await this.request(method, `/api/${segments}`, { query: call.query, body: call.data, signal: call.signal });
+    const answer = await this.request(method, apiPath(api, call.pathParams), { query: call.query, body: call.data, signal: call.signal });
     if (answer.status >= 400) throw answerError(answer);
     return answer;
   }
@@ -123,12 +122,25 @@ export class GatewayClient {
   async listApis(): Promise<ListedApi[]> {
     const answer = await this.request('GET', '/api/list');
     if (answer.status !== 200) throw answerError(answer);
-    return (answer.body as { apis: ListedApi[] }).apis;
+    const apis = (answer.body as { apis?: unknown } | undefined)?.apis;
+    // Something else answering on that port (another service, a proxy's HTML page).
+    if (!Array.isArray(apis)) throw new CliError(`${this.target.url}/api/list did not answer an API list: is this an Evercycle gateway?`);
+    return apis as ListedApi[];
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** `/api/<name>/<path params...>`, each segment percent-encoded (a `/` in a value stays one segment). */
+export function apiPath(api: string, pathParams: readonly string[] = []): string {
+  return `/api/${[api, ...pathParams].map((s) => encodeURIComponent(s)).join('/')}`;
+}
+
+/** `?k=v&...` in the given order (repeated names kept), or '' without parameters. */
+export function queryString(query: readonly (readonly [string, string])[] | undefined): string {
+  return query && query.length > 0 ? `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])).toString()}` : '';
 }
 
 export interface ListedApi {

@@ -142,6 +142,32 @@ export class TokenManager {
     this.options.logger.info('signed in to Evercycle; tokens stored');
   }
 
+  /**
+   * Forget the Evercycle session (DELETE /api/auth): the tokens in memory and in the store,
+   * and the background refresh. A renewal already upstream is waited for first, so its
+   * tokens cannot arrive after this and sign the gateway back in. Evercycle has no sign-out
+   * endpoint: the tokens are dropped here, not revoked there. With a service account
+   * configured (and not paused after rejections), the next call signs in again by itself
+   * (`resignsIn`): signing out does not turn the service account off. A store that cannot
+   * be cleared throws (the tokens would come back at the next start).
+   */
+  async signOut(): Promise<{ hadTokens: boolean; resignsIn: boolean }> {
+    await this.renewing?.catch(() => {});
+    const hadTokens = this.tokens !== null;
+    this.tokens = null;
+    this.refused = null;
+    this.refreshBlock = null;
+    clearTimeout(this.proactiveTimer);
+    try {
+      await this.options.store.clear();
+    } catch (err) {
+      this.options.logger.error({ reason: (err as Error).message }, 'could not remove the stored tokens');
+      throw new GatewayError(500, 'signed out in memory, but the stored tokens could not be removed: they come back at the next start');
+    }
+    this.options.logger.info({ service_account: this.hasCredentials }, 'signed out of Evercycle; tokens dropped');
+    return { hadTokens, resignsIn: this.hasCredentials && !this.signinPaused };
+  }
+
   /** A valid token set, renewing first when needed. Throws GatewayError (401/502/503/504) when none can be had. */
   async getValid(): Promise<TokenSet> {
     const current = this.tokens;

@@ -1,4 +1,5 @@
 // POST /api/auth: sign in to Evercycle with the given credentials and keep the tokens.
+// DELETE /api/auth: forget them (memory and store). Both need the admin role (access.ts).
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../errors.js';
 import { AuthRejectedError } from '../../upstream/auth-result.js';
@@ -20,11 +21,18 @@ export function authRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     }
     return { status: 'success', message: 'Authentication successful' };
   });
+  app.delete('/api/auth', async () => {
+    const { hadTokens, resignsIn } = await deps.tokens.signOut();
+    const what = hadTokens ? 'Signed out: the Evercycle tokens are deleted' : 'Not signed in: no Evercycle tokens to delete';
+    // Honest about the service account: it is still configured, so the next call signs in again.
+    const next = resignsIn ? '; the configured service account signs in again on the next call' : '';
+    return { status: 'success', message: `${what}${next}` };
+  });
   app.route({
-    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS'],
     url: '/api/auth',
     handler: async () => {
-      throw methodNotAllowed(['POST']);
+      throw methodNotAllowed(['POST', 'DELETE']);
     },
   });
 }
