@@ -115,6 +115,21 @@ describe('buildOpenApi (pure)', () => {
     expect(operation(doc, 'get-all').op.requestBody).toBeUndefined();
   });
 
+  it('x-evercycle-upstream gives each proxied operation its upstream method and path, auth, and whether the body schema is the definition\'s', async () => {
+    const signin = def('auth-signin', { method: 'POST', path: '/v1/auth/signin', description: 'Sign in', auth: false });
+    const confirm = def('single-confirm', { method: 'POST', path: '/v1/asset/confirm', description: 'Confirm single asset' });
+    const doc = buildOpenApi([grade, signin, confirm], { version: '1', apiKeys: false });
+    expect(operation(doc, 'grade').op['x-evercycle-upstream']).toEqual({ method: 'PUT', path: '/v1/pricebook/{id}/{grade}', auth: true, body_schema: true });
+    expect(operation(doc, 'auth-signin').op['x-evercycle-upstream']).toEqual({ method: 'POST', path: '/v1/auth/signin', auth: false, body_schema: false });
+    // The placeholder schema of an undocumented body is not the definition's.
+    expect(operation(doc, 'single-confirm').op.requestBody).toBeDefined();
+    expect(operation(doc, 'single-confirm').op['x-evercycle-upstream']).toMatchObject({ body_schema: false });
+    // The gateway's own endpoints call nothing upstream.
+    expect(operation(doc, 'getHealth').op['x-evercycle-upstream']).toBeUndefined();
+    expect(operation(doc, 'signIn').op['x-evercycle-upstream']).toBeUndefined();
+    expect(await problems(doc)).toEqual([]);
+  });
+
   it('413 and 415 are listed only for APIs that take a body', () => {
     const confirm = def('single-confirm', { method: 'POST', path: '/v1/asset/confirm', description: 'd' });
     const get = def('get-all', { method: 'GET', path: '/v1/asset', description: 'd' });
@@ -209,6 +224,7 @@ describe('GET /openapi.json', () => {
       expect(op.tags).toEqual(['apis']);
       expect(op.summary).toBe(api.description);
       expect(op.description).toContain(`${api.method} ${api.path}`);
+      expect(op['x-evercycle-upstream']).toMatchObject({ method: api.method, path: api.path });
       // Positional form: one segment per placeholder of the upstream path, in its order.
       const placeholders = [...api.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       expect(p).toBe(`/api/${api.name}${placeholders.map((n) => `/{${n}}`).join('')}`);

@@ -9,3 +9,6 @@ export { createDefinitionSet } from './set.js';
 export { loadDefinitions } from './load.js';
 export { resolveUpstreamPath, type ParamSources, type ResolveResult } from './params.js';
 export { LiveDefinitions, difference, type DefinitionsStatus, type ReloadResult } from './live.js';
+export { DefinitionCollector, deriveApiName, slugify, type DefinitionFile, type GeneratedDefinition } from './generate.js';
+export { definitionsFromMarkdown, type MarkdownOptions, type MarkdownProblem, type MarkdownResult } from './from-markdown.js';
+export { definitionsFromOpenApi, OpenApiInputError, UPSTREAM_EXTENSION, type OpenApiProblem, type OpenApiResult } from './from-openapi.js';

@@ -22,6 +22,22 @@ export interface OpenApiOperation {
   requestBody?: Json;
   responses: Record<string, Json>;
   security?: Json[];
+  /** On every proxied operation: the upstream call (see UpstreamExtension). */
+  'x-evercycle-upstream'?: UpstreamExtension;
+}
+
+/**
+ * What the rest of a proxied operation does not say in machine-readable form, so that the
+ * definition can be restored from the document (`definitions from-openapi`): the upstream
+ * method and path, whether the gateway attaches its tokens, and whether the request body
+ * schema is the definition's own (false: no request body, or the placeholder for an
+ * undocumented one; a GET's body schema is not published, as the gateway sends no GET body).
+ */
+export interface UpstreamExtension {
+  method: ApiDefinition['method'];
+  path: string;
+  auth: boolean;
+  body_schema: boolean;
 }
 
 export type OpenApiPathItem = Partial<Record<'get' | 'post' | 'put' | 'patch' | 'delete', OpenApiOperation>>;
@@ -110,6 +126,7 @@ function proxyOperation(def: ApiDefinition): OpenApiOperation {
       ...errorResponses(['400', '401', '403', '404', '405', ...(hasBody ? ['413', '415'] : []), '429', '502', '503', '504']),
       default: { $ref: '#/components/responses/Error' },
     },
+    'x-evercycle-upstream': { method: def.method, path: def.path, auth: def.auth, body_schema: hasBody && def.body !== undefined },
   };
 }
 
