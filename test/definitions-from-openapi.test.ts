@@ -32,7 +32,7 @@ describe("the gateway's own document", () => {
     for (const apiKeys of [false, true]) {
       const doc = JSON.parse(JSON.stringify(buildOpenApi(shipped, { version: '1', apiKeys })));
       expect(restored(doc).map(plain)).toEqual(shipped.map(plain));
-      expect(definitionsFromOpenApi(doc).ignored).toEqual(['GET /health', 'GET /ready', 'GET /api/list', 'POST /api/auth']);
+      expect(definitionsFromOpenApi(doc).ignored).toEqual(['GET /health', 'GET /ready', 'GET /api/list', 'POST /api/auth', 'DELETE /api/auth']);
     }
   });
 
@@ -90,7 +90,7 @@ describe('GET /openapi.json of a running gateway, through `definitions from-open
     const dir = path.join(out, 'apis');
     const run = await runCli(['definitions', 'from-openapi', '-', '--out', dir], { input: text });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toBe("note: the gateway's own endpoints are not APIs and were passed over: GET /health, GET /ready, GET /api/list, POST /api/auth\n");
+    expect(run.stderr).toBe("note: the gateway's own endpoints are not APIs and were passed over: GET /health, GET /ready, GET /api/list, POST /api/auth, DELETE /api/auth\n");
     const shipped = (await loadDefinitions(APIS_DIR)).list();
     expect(run.stdout.trim().split('\n')).toEqual(shipped.map((d) => `wrote ${path.join(dir, `${d.name}.json`)} (${d.method} ${d.path})`));
     expect((await readdir(dir)).sort()).toEqual(shipped.map((d) => `${d.name}.json`).sort());

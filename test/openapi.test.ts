@@ -264,7 +264,8 @@ describe('GET /openapi.json', () => {
       const { op } = operation(doc, api.name);
       expect(op.responses['200']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Success' } } } });
       const codes = [...ERROR_CODES, ...(api.method === 'GET' ? [] : BODY_ERROR_CODES)];
-      expect(Object.keys(op.responses).sort()).toEqual(['200', ...codes, 'default'].sort());
+      const success = api.method === 'POST' ? ['200', '201'] : ['200'];
+      expect(Object.keys(op.responses).sort()).toEqual([...success, ...codes, 'default'].sort());
       for (const code of codes) {
         const shared = resolve(doc, (op.responses[code] as { $ref: string }).$ref) as { content: unknown };
         expect(shared.content, `${api.name} ${code}`).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/Error' } } });
@@ -276,9 +277,9 @@ describe('GET /openapi.json', () => {
 
   it("documents the gateway's own endpoints under tag gateway, with their real answers", async () => {
     const gatewayOps = Object.values(doc.paths).flatMap((item) => Object.values(item as Record<string, OpenApiOperation>)).filter((op) => op.tags.includes('gateway'));
-    expect(gatewayOps.map((op) => op.operationId).sort()).toEqual(['getHealth', 'getReady', 'listApis', 'signIn']);
+    expect(gatewayOps.map((op) => op.operationId).sort()).toEqual(['getHealth', 'getReady', 'listApis', 'signIn', 'signOut']);
     expect(Object.keys(operationsOf(doc, '/health'))).toEqual(['get']);
-    expect(Object.keys(operationsOf(doc, '/api/auth'))).toEqual(['post']);
+    expect(Object.keys(operationsOf(doc, '/api/auth'))).toEqual(['post', 'delete']);
 
     // The schemas match what the endpoints answer right now.
     const schemas = doc.components.schemas as Record<string, { required: string[] }>;
@@ -419,5 +420,38 @@ describe('GET /openapi.json with API keys configured', () => {
     expect(doc.components.securitySchemes).toBeDefined();
     // The APIs themselves still need one.
     expect((await fetch(`${publicGw.url}/api/list`)).status).toBe(401);
+  });
+});
+
+describe('body schemas written for draft-07 (what the gateway validates with) are published as valid OpenAPI 3.1', () => {
+  const def = (name: string, body: Record<string, unknown>): ApiDefinition => parseDefinition(name, { method: 'POST', path: `/v1/${name}`, description: name, body }, `${name}.json`);
+
+  it('local $refs point into the document, shared $ids are dropped, tuple items become prefixItems', async () => {
+    const withRef = def('with-ref', {
+      $id: 'https://example.test/asset.json',
+      type: 'object',
+      definitions: { money: { type: 'number', minimum: 0 } },
+      properties: { price: { $ref: '#/definitions/money' } },
+      required: ['price'],
+    });
+    const sameId = def('same-id', { $id: 'https://example.test/asset.json', type: 'object' });
+    const tuple = def('tuple', { type: 'object', properties: { pair: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }], minItems: 2, additionalItems: false } } });
+    const doc = buildOpenApi([withRef, sameId, tuple], { version: '1.0.0', apiKeys: false });
+    expect(await problems(doc)).toEqual([]);
+
+    const ref = (operation(doc, 'with-ref').op.requestBody as { content: Record<string, { schema: { $ref: string } }> }).content['application/json']!.schema.$ref;
+    expect(ref).toBe('#/components/schemas/with-ref.body');
+    const published = resolve(doc, ref) as { properties: { price: { $ref: string } }; $id?: string };
+    expect(published.$id).toBeUndefined();
+    expect(resolve(doc, published.properties.price.$ref)).toEqual({ type: 'number', minimum: 0 });
+
+    const pair = (operation(doc, 'tuple').op.requestBody as { content: Record<string, { schema: { properties: { pair: unknown } } }> }).content['application/json']!.schema.properties.pair;
+    expect(pair).toEqual({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], minItems: 2, items: false });
+  });
+
+  it('a POST API documents 201 (a creation keeps Evercycle\'s status), a PUT API does not', async () => {
+    const doc = buildOpenApi(await loadDefinitions(path.join(REPO_ROOT, 'apis')).then((s) => s.list()), { version: '1.0.0', apiKeys: false });
+    expect(Object.keys(operation(doc, 'create').op.responses)).toContain('201');
+    expect(Object.keys(operation(doc, 'edit-asset-id').op.responses)).not.toContain('201');
   });
 });

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description of a gateway: one operation per API definition (tag `apis`,
 // operationId = the API name, so Swagger UI deep links read /docs#/apis/<name>) and the
 // gateway's own endpoints (tag `gateway`). Pure: built from the definitions alone, no I/O.
+import { hasLocalRef, publishedSchema } from './json-schema.js';
 import type { ApiDefinition } from '../definitions/types.js';
 
 export interface OpenApiOptions {
@@ -77,13 +78,26 @@ export function buildOpenApi(definitions: readonly ApiDefinition[], options: Ope
     ],
     paths,
     components: {
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, ...bodySchemaComponents(definitions) },
       responses: RESPONSES,
       ...(options.apiKeys ? { securitySchemes: SECURITY_SCHEMES } : {}),
     },
     // Either header will do.
     ...(options.apiKeys ? { security: [{ bearerKey: [] }, { apiKeyHeader: [] }] } : {}),
   };
+}
+
+/** Body schemas that refer to their own parts, each under a name of its own (API names are lower case; ours are not). */
+function bodySchemaComponents(definitions: readonly ApiDefinition[]): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const def of definitions) {
+    if (def.body && METHODS_WITH_BODY.has(def.method) && hasLocalRef(def.body)) out[`${def.name}.body`] = publishedSchema(def.body, bodySchemaRef(def)) as Json;
+  }
+  return out;
+}
+
+function bodySchemaRef(def: ApiDefinition): string {
+  return `#/components/schemas/${def.name}.body`;
 }
 
 /** `/api/<name>` then one `/{param}` per placeholder, in template order: the positional form. */
@@ -120,9 +134,10 @@ function proxyOperation(def: ApiDefinition): OpenApiOperation {
     ...(hasBody ? { requestBody: requestBody(def) } : {}),
     responses: {
       '200': {
-        description: "Evercycle's answer, wrapped, with Evercycle's own 2xx status (201 for a creation); 204 and 205 become 200",
+        description: "Evercycle's answer, wrapped, with Evercycle's own 2xx status; 204 and 205 become 200",
         content: json('#/components/schemas/Success'),
       },
+      ...(def.method === 'POST' ? { '201': { description: 'Created: Evercycle\'s answer, wrapped', content: json('#/components/schemas/Success') } } : {}),
       ...errorResponses(['400', '401', '403', '404', '405', ...(hasBody ? ['413', '415'] : []), '429', '502', '503', '504']),
       default: { $ref: '#/components/responses/Error' },
     },
@@ -137,7 +152,9 @@ function proxyOperation(def: ApiDefinition): OpenApiOperation {
 function requestBody(def: ApiDefinition): Json {
   if (def.body) {
     const required = Array.isArray(def.body.required) && def.body.required.length > 0;
-    return { required, content: { 'application/json': { schema: def.body } } };
+    // A schema that refers to its own parts lives in components, where its refs can point.
+    const schema = hasLocalRef(def.body) ? { $ref: bodySchemaRef(def) } : (publishedSchema(def.body, '#') as Json);
+    return { required, content: { 'application/json': { schema } } };
   }
   return {
     required: false,
@@ -202,6 +219,18 @@ function gatewayPaths(options: OpenApiOptions): Record<string, OpenApiPathItem> 
         responses: {
           '200': { description: 'Signed in', content: json('#/components/schemas/Message') },
           ...errorResponses(['400', '401', '403', '405', '413', '429', '502', '503', '504']),
+        },
+      },
+      delete: {
+        tags: ['gateway'],
+        operationId: 'signOut',
+        summary: 'Sign the gateway out',
+        description:
+          'Forgets the Evercycle tokens (memory and token store; Evercycle has no sign-out call). A configured service account signs in again on the next call.' +
+          (options.apiKeys ? ' Needs an admin key.' : ''),
+        responses: {
+          '200': { description: 'Signed out (or was not signed in)', content: json('#/components/schemas/Message') },
+          ...errorResponses(['401', '403', '405', '429']),
         },
       },
     },
