@@ -2,8 +2,10 @@
 // client sees in X-Request-Id, the API name, status, durations, upstream time and retries;
 // and human-readable lines when the command runs in a terminal.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childEnv, CLI } from './helpers/cli.js';
+import { rawRequest } from './helpers/raw-http.js';
 import { json } from './helpers/recording-upstream.js';
 import { startScriptedUpstream } from './helpers/scripted-upstream.js';
 import { LogCapture, REPO_ROOT, startGateway, tempDir } from './helpers/stack.js';
@@ -56,6 +58,47 @@ describe('request log line', () => {
     }
     // The query never reaches the log (it may carry personal data).
     expect(gw.logs.text).not.toContain('per_page=2');
+  });
+});
+
+describe('lines for requests that do not complete normally', () => {
+  it('a client that goes away: status 499 with its duration, API and upstream time; a URL the router cannot decode: logged too', async () => {
+    const up = await startScriptedUpstream();
+    let arrived!: () => void;
+    const upstreamHasIt = new Promise<void>((r) => (arrived = r));
+    up.onData = (_req, res) => {
+      arrived();
+      setTimeout(() => json(res, 200, {}), 1000);
+    };
+    const gw = await startGateway(up.url);
+    cleanups.push(() => gw.close(), () => up.close());
+    const signin = await fetch(`${gw.url}/api/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'signin-trace-1' },
+      body: JSON.stringify({ username: 'u@example.com', password: 'pw' }),
+    });
+    expect(signin.status).toBe(200);
+    // The sign-in POST /api/auth makes upstream carries the client's request id too.
+    expect(up.signIns.at(-1)!.headers['x-request-id']).toBe('signin-trace-1');
+
+    const { port } = new URL(gw.url);
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/get-asset-id/7', agent: false, headers: { 'x-request-id': 'gone-1' } });
+    req.on('error', () => {});
+    await upstreamHasIt;
+    await new Promise((r) => setTimeout(r, 100));
+    req.destroy();
+    const deadline = Date.now() + 3000;
+    let line: Record<string, unknown> | undefined;
+    while (!line && Date.now() < deadline) {
+      line = gw.logs.entries().find((l) => l.request_id === 'gone-1' && l.status === 499);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(line).toMatchObject({ method: 'GET', path: '/api/get-asset-id/7', api: 'get-asset-id', upstream_ms: expect.any(Number) });
+    expect(line!.duration_ms as number).toBeGreaterThanOrEqual(90);
+
+    const bad = await rawRequest(gw.url, 'GET', '/api/%zz', { headers: { 'x-request-id': 'bad-url-1' } });
+    expect(bad.status).toBe(400);
+    expect(gw.logs.entries().find((l) => l.request_id === 'bad-url-1')).toMatchObject({ status: 400, path: '/api/%zz', msg: 'request refused before routing' });
   });
 });
 

@@ -30,8 +30,14 @@ program
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
     // A stray rejection must not take every in-flight request down with the process.
     process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-    let gateway;
+    let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
     let url;
+    // SIGHUP: load the API definitions again (the outcome is logged by the reload itself).
+    // Installed first: Node's default for SIGHUP is to exit, and the start takes a moment.
+    process.on('SIGHUP', () => {
+      if (gateway) void gateway.reloadDefinitions('SIGHUP');
+      else logger.info('SIGHUP during start-up: the definitions being loaded now are the current ones');
+    });
     try {
       gateway = await createGateway(settings, { logger });
       url = await gateway.listen();
@@ -40,11 +46,10 @@ program
       fail(`cannot start: ${startFailure(err, settings)}`);
     }
     logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
-    // SIGHUP: load the API definitions again (the outcome is logged by the reload itself).
-    process.on('SIGHUP', () => void gateway.reloadDefinitions('SIGHUP'));
+    const started = gateway;
     onShutdown(async () => {
       logger.info('shutting down: finishing requests in flight');
-      await gateway.close();
+      await started.close();
       logger.info('stopped');
     });
   });

@@ -76,6 +76,8 @@ function frameworkMessage(err: FastifyError): string {
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  // Answered outside the route's hooks, so no completion line is written for it: this is it.
+  request.log.info({ method: request.method, path: (request.raw.url ?? '').split('?')[0], status, client_ip: request.ip }, 'request refused before routing');
   // Sent outside the route's hooks: the hardening headers are added here.
   void reply
     .code(status)

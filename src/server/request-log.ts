@@ -16,18 +16,38 @@ export interface ProxyTrace {
 declare module 'fastify' {
   interface FastifyRequest {
     trace: ProxyTrace | null;
+    /** performance.now() when the request arrived (the abort line's duration). */
+    receivedAt: number;
   }
 }
 
 export function installRequestTrace(app: FastifyInstance): void {
   app.decorateRequest('trace', null);
+  app.decorateRequest('receivedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.receivedAt = performance.now();
+  });
   // A client that goes away gets no response, so Fastify writes no completion line.
   app.addHook('onRequestAbort', async (request) => {
+    const trace = request.trace;
     request.log.info(
-      { method: request.method, path: (request.raw.url ?? '').split('?')[0], status: 499, ...(request.trace?.api !== undefined && { api: request.trace.api }) },
+      {
+        method: request.method,
+        path: (request.raw.url ?? '').split('?')[0],
+        status: 499,
+        duration_ms: round(performance.now() - request.receivedAt),
+        client_ip: request.ip,
+        ...(trace?.api !== undefined && { api: trace.api }),
+        ...(trace && { upstream_ms: round(trace.upstreamMs), upstream_calls: trace.upstreamCalls, retries: trace.retries }),
+      },
       'client closed the connection before the answer',
     );
   });
+}
+
+/** Milliseconds to one decimal. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 export class RequestLogController extends LogController {
@@ -45,12 +65,12 @@ export class RequestLogController extends LogController {
       method: request.method,
       path: (request.raw.url ?? '').split('?')[0],
       status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      duration_ms: round(reply.elapsedTime),
       // The socket's address, or the client's as forwarded by a trusted proxy (TRUST_PROXY).
       client_ip: request.ip,
       ...(request.client && { client: request.client.name }),
       ...(trace?.api !== undefined && { api: trace.api }),
-      ...(trace && { upstream_ms: Math.round(trace.upstreamMs * 10) / 10, upstream_calls: trace.upstreamCalls, retries: trace.retries }),
+      ...(trace && { upstream_ms: round(trace.upstreamMs), upstream_calls: trace.upstreamCalls, retries: trace.retries }),
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');

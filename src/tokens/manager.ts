@@ -110,8 +110,8 @@ export class TokenManager {
     return this.options.credentials !== undefined;
   }
 
-  /** Sign in with the given credentials (POST /api/auth) and store the tokens. */
-  async signIn(username: string, password: string): Promise<void> {
+  /** Sign in with the given credentials (POST /api/auth, whose request id goes upstream) and store the tokens. */
+  async signIn(username: string, password: string, requestId?: string): Promise<void> {
     // The same protection for people: from the second rejection in a row (one typo is
     // free), that username waits (doubling) before its next attempt reaches Evercycle, so
     // a burst of wrong passwords cannot lock the account.
@@ -123,7 +123,7 @@ export class TokenManager {
     }
     let result: AuthResult;
     try {
-      result = await this.serialSignIn(username, password, 'client');
+      result = await this.serialSignIn(username, password, 'client', requestId);
     } catch (err) {
       if (err instanceof AuthRejectedError) {
         const failures = (wait?.failures ?? 0) + 1;
@@ -314,10 +314,10 @@ export class TokenManager {
   }
 
   /** Sign-ins (ours and POST /api/auth) go upstream one at a time. */
-  private serialSignIn(username: string, password: string, source: SignInSource): Promise<AuthResult> {
+  private serialSignIn(username: string, password: string, source: SignInSource, requestId?: string): Promise<AuthResult> {
     const run = this.signInTail.then(() =>
       observed(
-        this.options.auth.signIn(username, password).then((result) => {
+        this.options.auth.signIn(username, password, requestId).then((result) => {
           if (!result.RefreshToken) throw new GatewayError(502, 'Evercycle sign-in answer carried no RefreshToken');
           return result;
         }),

@@ -22,6 +22,7 @@ export interface TokenStore {
 
 /** The upstream auth endpoints, as the token manager needs them. Implemented in upstream/auth-api.ts. */
 export interface AuthApi {
-  signIn(username: string, password: string): Promise<AuthResult>;
+  /** `requestId`: the client request this sign-in serves (POST /api/auth), sent upstream as X-Request-Id. */
+  signIn(username: string, password: string, requestId?: string): Promise<AuthResult>;
   refresh(refreshToken: string): Promise<AuthResult>;
 }

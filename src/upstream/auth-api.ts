@@ -18,22 +18,22 @@ export interface AuthApiOptions {
 export class UpstreamAuthApi {
   constructor(private readonly options: AuthApiOptions) {}
 
-  signIn(username: string, password: string): Promise<AuthResult> {
-    return this.post(this.options.signinPath, { username, password }, 'sign-in', 'auth:signin');
+  signIn(username: string, password: string, requestId?: string): Promise<AuthResult> {
+    return this.post(this.options.signinPath, { username, password }, 'sign-in', 'auth:signin', requestId);
   }
 
   refresh(refreshToken: string): Promise<AuthResult> {
     return this.post(this.options.refreshPath, { refresh_token: refreshToken }, 'token refresh', 'auth:refresh');
   }
 
-  private async post(path: string, payload: unknown, what: string, operation: string): Promise<AuthResult> {
+  private async post(path: string, payload: unknown, what: string, operation: string, requestId?: string): Promise<AuthResult> {
     const body = Buffer.from(JSON.stringify(payload));
     let res;
     try {
       res = await this.options.client.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...(requestId && { 'x-request-id': requestId }) },
         body,
         operation,
         ...this.options.call,

@@ -13,7 +13,7 @@ export function authRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     const { value } = readJsonBody(request.body, request.headers['content-type'], { nonJsonStatus: 400, maxDepth: deps.settings.maxJsonDepth });
     const { username, password } = credentialsFrom(value);
     try {
-      await deps.tokens.signIn(username, password);
+      await deps.tokens.signIn(username, password, request.id);
     } catch (err) {
       // The upstream's reason is kept out of the answer: it could echo what we sent.
       if (err instanceof AuthRejectedError) throw new GatewayError(401, 'Authentication failed');
