@@ -4,9 +4,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { loadSettings, settingsTable, SettingsError, type Settings } from '../config.js';
 import { DefinitionError } from '../definitions/index.js';
-import { createGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
-import { createSimulator } from '../simulator/index.js';
 import { callCommand } from './commands/call.js';
 import { definitionsCommand } from './commands/definitions.js';
 import { exportCommand } from './commands/export.js';
@@ -30,6 +28,8 @@ program
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
     // A stray rejection must not take every in-flight request down with the process.
     process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+    // Loaded here, not at the top: the client commands (call, export, ...) never need them.
+    const { createGateway } = await import('../gateway.js');
     let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
     let url;
     // SIGHUP: load the API definitions again (the outcome is logged by the reload itself).
@@ -68,6 +68,7 @@ program
     const faultSeed = opts.faultSeed === undefined ? undefined : Number(opts.faultSeed);
     if (faultSeed !== undefined && !Number.isSafeInteger(faultSeed)) fail(`invalid --fault-seed ${opts.faultSeed}`);
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
+    const { createSimulator } = await import('../simulator/index.js');
     const simulator = createSimulator({ tokenTtlS: settings.simulatorTokenTtlS, logger, control: opts.control, faultSeed });
     let url;
     try {
