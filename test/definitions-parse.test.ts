@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DefinitionError } from '../src/definitions/errors.js';
-import { isValidApiName, parseDefinition } from '../src/definitions/parse.js';
+import { definitionProblems, isValidApiName, parseDefinition } from '../src/definitions/parse.js';
 
 const minimal = { method: 'GET', path: '/v1/asset/{id}', description: 'Get Asset by ID' };
 
@@ -208,5 +208,12 @@ describe('parseDefinition: problems', () => {
     expect(err.problems.map((p) => p.field)).toEqual(['file name', 'method', 'path', 'description', 'params.id', 'body', 'timeout_ms', 'metod']);
     expect(err.message.split('\n')).toHaveLength(1);
     expect(err.message.startsWith('Bad.json: file name: ')).toBe(true);
+  });
+});
+
+describe('query documentation that clashes with the path', () => {
+  it('refuses a query parameter named like a path placeholder', () => {
+    const problems = definitionProblems('x', { method: 'GET', path: '/v1/asset/{id}', description: 'd', query: { id: { type: 'integer' }, page: { type: 'integer' } } }, 'x.json');
+    expect(problems).toEqual([{ file: 'x.json', field: 'query.id', message: '{id} is a path parameter of this API: document it in params, not query' }]);
   });
 });

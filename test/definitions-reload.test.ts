@@ -141,6 +141,25 @@ describe('definitions reload: folder watch', () => {
     await until('the folder back', () => names(stack.url), (n) => n.includes('third-name') && !n.includes('second-name'), 10_000);
   });
 
+  it('a file rewritten without pause is still reloaded (the quiet period has a limit)', async () => {
+    const { stack, dir } = await start();
+    const file = path.join(dir, 'programs-list.json');
+    const original = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    let tick = 0;
+    let seen: string | undefined;
+    const stopAt = Date.now() + 4000;
+    while (Date.now() < stopAt && seen === undefined) {
+      await writeFile(`${file}.tmp`, JSON.stringify({ ...original, description: `tick ${tick++}` }));
+      await rename(`${file}.tmp`, file);
+      const list = (await (await fetch(`${stack.url}/api/list`)).json()) as { apis: { name: string; description: string }[] };
+      const description = list.apis.find((a) => a.name === 'programs-list')!.description;
+      if (description.startsWith('tick')) seen = description;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Applied while the writes went on (every 50 ms, each inside the 250 ms quiet period).
+    expect(seen).toMatch(/^tick \d+$/);
+  });
+
   it('requests in flight during many reloads all succeed', async () => {
     const { stack, dir } = await start();
     const file = path.join(dir, 'get-all.json');

@@ -49,6 +49,8 @@ export class LiveDefinitions {
   /** The folder was found missing (logged once until it is back). */
   private folderMissing = false;
   private debounce: NodeJS.Timeout | null = null;
+  /** When the first file event of the current burst arrived (ms). */
+  private firstEventAt: number | null = null;
   /** The reload running now, and whether another was asked for meanwhile. */
   private running: Promise<ReloadResult> | null = null;
   private again: { trigger: string; waiters: ((r: ReloadResult) => void)[] } | null = null;
@@ -128,11 +130,19 @@ export class LiveDefinitions {
           this.watchedFolder = null;
           return;
         }
+        // Quiet for debounceMs, or at most 8 x that since the first event: a file written
+        // without pause must not put reloads off for ever.
+        const now = Date.now();
+        this.firstEventAt ??= now;
         if (this.debounce) clearTimeout(this.debounce);
-        this.debounce = setTimeout(() => {
-          this.debounce = null;
-          void this.reload('file change');
-        }, debounceMs);
+        this.debounce = setTimeout(
+          () => {
+            this.debounce = null;
+            this.firstEventAt = null;
+            void this.reload('file change');
+          },
+          Math.max(0, Math.min(debounceMs, this.firstEventAt + 8 * debounceMs - now)),
+        );
       });
     } catch (err) {
       this.watchedFolder = null;
@@ -149,6 +159,7 @@ export class LiveDefinitions {
   private closeWatcher(): void {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = null;
+    this.firstEventAt = null;
     this.watcher?.close();
     this.watcher = null;
   }

@@ -118,13 +118,16 @@ export function definitionProblems(name: string, json: unknown, file = `${name}.
 
   // zod's record() skips a "__proto__" key silently; check raw keys ourselves.
   const { path, params, query } = json;
+  const names = typeof path === 'string' && pathTemplateProblems(path).length === 0 ? compilePathTemplate(path).names : undefined;
   if (isPlainObject(query)) {
     for (const key of Object.keys(query)) {
       if (key === '' || key === '__proto__') add(`query.${key}`, 'not a usable query parameter name');
+      // A query parameter named like a placeholder is read as that placeholder (params.ts),
+      // and refused when the path segment is given too: documenting it would mislead.
+      else if (names?.includes(key)) add(`query.${key}`, `{${key}} is a path parameter of this API: document it in params, not query`);
     }
   }
   if (isPlainObject(params)) {
-    const names = typeof path === 'string' && pathTemplateProblems(path).length === 0 ? compilePathTemplate(path).names : undefined;
     for (const key of Object.keys(params)) {
       if (names && !names.includes(key)) {
         const known = names.length > 0 ? `placeholders: ${names.join(', ')}` : 'path has no placeholders';
