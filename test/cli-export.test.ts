@@ -1,7 +1,7 @@
 // `evercycle-gateway export get-all`: the real command as a child process against a real
 // gateway and simulator (every page walked, formats, CSV round trip, retries, resume after
 // SIGKILL and Ctrl-C, exit codes, stdout/stderr), plus the pure pieces it is built from.
-import { appendFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvRecordToBody } from '../src/cli/bulk/coerce.js';
@@ -13,7 +13,7 @@ import { isLastPage, readPage } from '../src/cli/bulk/pages.js';
 import { backoffMs, MAX_RETRY_AFTER_MS, PAGE_RETRY_STATUSES, retryAfterMs, retryDecision } from '../src/cli/bulk/retry.js';
 import { schemaFields } from '../src/cli/bulk/schema.js';
 import { runCli } from './helpers/cli.js';
-import { gatewayAssets, gatewayPage, readCsv, readJsonLines, startCli, waitUntil } from './helpers/cli-bulk.js';
+import { gatewayAssets, gatewayPage, readCsv, readJsonLines, runCliStdout, startCli, waitUntil } from './helpers/cli-bulk.js';
 import { ONE_TRY, REPO_ROOT, signIn, startStack, tempDir, type Stack } from './helpers/stack.js';
 
 const CREATE_SCHEMA = JSON.parse(await readFile(path.join(REPO_ROOT, 'apis', 'create.json'), 'utf8')).body as Record<string, unknown>;
@@ -229,6 +229,46 @@ describe('export get-all over a real gateway', () => {
     expect(stack.sim.calls()['GET /v1/asset'] ?? 0).toBe(0);
   });
 
+  it('fails with exit 1 when stdout cannot be written (a full disk), and stops quietly when the reader closes stdout', async () => {
+    for (const format of ['jsonl', 'csv', 'json']) {
+      const full = await runCliStdout(['export', 'get-all', '--gateway', stack.url, '--format', format, '--no-progress'], '/dev/full');
+      expect(full.code, `${format}: ${full.stderr}`).toBe(1);
+      expect(full.stderr).toMatch(/^error: cannot write the export to stdout: ENOSPC/m);
+      expect(full.stderr).not.toContain('exported');
+    }
+    // `| head -1`: the reader goes away after one chunk. Not an error.
+    const cut = await runCliStdout(['export', 'get-all', '--gateway', stack.url, '--format', 'jsonl', '--per-page', '10', '--no-progress'], 'close-after-first-chunk');
+    expect(cut.firstChunk).not.toBe('');
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stderr).toMatch(/^exported \d+ assets .*then the reader closed stdout\n$/);
+  });
+
+  it('refuses a page size over 500, a directory as --out and an unknown --out extension (exit 2, named), before any request', async () => {
+    stack.sim.resetCalls();
+    const tooBig = await runCli(['export', 'get-all', '--gateway', stack.url, '--per-page', '501']);
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toContain('must be an integer from 1 to 500');
+    expect(stack.sim.calls()['GET /v1/asset'] ?? 0).toBe(0);
+    expect((await runCli(['export', 'get-all', '--gateway', stack.url, '--per-page', '500', '--format', 'jsonl'])).code).toBe(0);
+
+    const sub = path.join(dir, 'a-directory');
+    await mkdir(sub);
+    const toDir = await runCli(['export', 'get-all', '--gateway', stack.url, '--out', sub]);
+    expect(toDir.code).toBe(2);
+    expect(toDir.stderr).toMatch(/^error: --out .*a-directory is a directory/);
+    // Nothing written next to it.
+    expect((await readdir(dir)).filter((f) => f.startsWith('a-directory'))).toEqual(['a-directory']);
+    expect(await readdir(sub)).toEqual([]);
+
+    const xlsx = await runCli(['export', 'get-all', '--gateway', stack.url, '--out', path.join(dir, 'inv.xlsx')]);
+    expect(xlsx.code).toBe(2);
+    expect(xlsx.stderr).toContain('.csv, .jsonl, .ndjson or .json');
+    expect((await readdir(dir)).filter((f) => f.startsWith('inv.'))).toEqual([]);
+    expect(stack.sim.calls()['GET /v1/asset']).toBe(1); // the one page of 500 above, nothing since
+    // The explicit --format still writes any name.
+    expect((await runCli(['export', 'get-all', '--gateway', stack.url, '--out', path.join(dir, 'inv.dat'), '--format', 'jsonl'])).code).toBe(0);
+  });
+
   it('fails at once with exit 1 when the gateway cannot be reached, leaving nothing behind', async () => {
     const out = path.join(dir, 'unreachable.csv');
     const started = Date.now();
@@ -245,6 +285,7 @@ describe('export get-all over a real gateway', () => {
       const run = await runCli(['export', 'get-all', '--gateway', unsigned.url, '--out', path.join(dir, 'unsigned.csv')]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/^error: page 1: HTTP 401: /);
+      expect(run.stderr).toContain('(sign the gateway in with `evercycle-gateway login`)');
       expect(unsigned.sim.calls()['GET /v1/asset'] ?? 0).toBe(0);
     } finally {
       await unsigned.close();

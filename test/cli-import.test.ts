@@ -4,11 +4,11 @@
 // (every valid row created exactly once, counted in the simulator), answers lost in
 // transit, refused rows, the result file; plus the pure pieces (conversion, journal
 // replay, the in-doubt matcher).
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileBodyValidator } from '../src/definitions/index.js';
-import { judgeRow } from '../src/cli/bulk/check.js';
+import { forbiddenKey, judgeRow } from '../src/cli/bulk/check.js';
 import { coerceCell, csvRecordToBody, jsonLineToBody, pointerToField } from '../src/cli/bulk/coerce.js';
 import { replayJournal } from '../src/cli/bulk/journal-replay.js';
 import { POST_RETRY_STATUSES, retryDecision } from '../src/cli/bulk/retry.js';
@@ -16,7 +16,7 @@ import { bodyHash, canonicalJson } from '../src/cli/bulk/row-hash.js';
 import { createdId } from '../src/cli/bulk/send.js';
 import { DoubtMatcher } from '../src/cli/bulk/verify.js';
 import { runCli } from './helpers/cli.js';
-import { gatewayAssets, importCsv, journalCount, readCsv, serialCounts, startCli, waitUntil } from './helpers/cli-bulk.js';
+import { gatewayAssets, importCsv, journalCount, readCsv, readJsonLines, serialCounts, startCli, waitUntil } from './helpers/cli-bulk.js';
 import { REPO_ROOT, signIn, startStack, tempDir, type Stack } from './helpers/stack.js';
 
 const CREATE_SCHEMA = JSON.parse(await readFile(path.join(REPO_ROOT, 'apis', 'create.json'), 'utf8')).body as Record<string, unknown>;
@@ -156,6 +156,28 @@ describe('finding rows in doubt (pure)', () => {
     ]);
     // Without a serial number every recent unclaimed asset is a candidate.
     expect(judge([{ line: 2, body: { make: 'Apple' } }], [asset(9, 'X'), asset(10, 'Y')])).toEqual([{ line: 2, kind: 'unclear', candidates: [9, 10] }]);
+  });
+});
+
+describe('comparing a doubtful row with only the create fields (pure)', () => {
+  it('leaves out read-only columns and keys the create schema does not define', () => {
+    const sentAt = Date.parse('2025-06-02T12:00:00Z');
+    // A row of an export: id, timestamps, status, organization_id and an _extra key ride along.
+    const body = { id: 17, created_at: '2024-01-01T00:00:00Z', updated_at: '2024-01-02T00:00:00Z', status: 'received', organization_id: 3, legacy_tag: 'x', serial_number: 'SN-1', make: 'Apple', year: 2020 };
+    const asset = { id: 901, created_at: '2025-06-02T12:00:01Z', updated_at: '2025-06-02T12:00:01Z', status: 'pending', organization_id: 1, legacy_tag: 'y', serial_number: 'SN-1', make: 'Apple', year: 2020 };
+    const matcher = new DoubtMatcher([{ line: 2, body, sentAt }], new Set(), CREATE_SCHEMA);
+    matcher.see(asset);
+    expect(matcher.verdicts()).toEqual([{ line: 2, kind: 'created', id: 901 }]);
+    // A create field that differs still counts.
+    const other = new DoubtMatcher([{ line: 2, body, sentAt }], new Set(), CREATE_SCHEMA);
+    other.see({ ...asset, year: 2021 });
+    expect(other.verdicts()).toEqual([{ line: 2, kind: 'unclear', candidates: [901] }]);
+  });
+
+  it('finds the keys the gateway refuses anywhere in a body', () => {
+    expect(forbiddenKey(JSON.parse('{"a":{"b":[{"__proto__":{"x":1}}]}}'), '')).toBe('a.b.0.__proto__');
+    expect(forbiddenKey({ a: { constructor: { prototype: {} } } }, '')).toBe('a.constructor.prototype');
+    expect(forbiddenKey({ constructor: 'fine', prototype: 'fine too' }, '')).toBeUndefined();
   });
 });
 
@@ -338,6 +360,8 @@ describe('import create over a real gateway', () => {
       [4, 'created'],
     ]);
     expect(results[1].error).toMatch(/^HTTP 400: /);
+    // The API's per-field problems are kept, so the result file says what to fix.
+    expect(results[1].error).toMatch(/\(.*serial_number: /);
 
     stack.sim.resetCalls();
     const again = await runCli(importArgs(jsonl));
@@ -385,6 +409,97 @@ describe('import create over a real gateway', () => {
     expect(creates()).toBe(5);
   });
 
+  it('numbers lines right in a CRLF file whose last row ends in LF only, and any mix of CRLF, LF, CR and quoted newlines', async () => {
+    // Saved by Excel (CRLF), one more row added by `echo >>` (LF).
+    const csv = path.join(dir, 'mix.csv');
+    await writeFile(csv, 'asset_type_id,serial_number\r\n1,MIX-A\r\n1,MIX-B\n');
+    const run = await runCli(importArgs(csv, '--no-progress'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ rows: 2, created: 2, created_this_run: 2 });
+    const { records } = await readCsv(`${csv}.results.csv`);
+    expect(records.map((r) => [r.line, r.status])).toEqual([
+      ['2', 'created'],
+      ['3', 'created'],
+    ]);
+    const byId = new Map((await gatewayAssets(stack)).map((a) => [String(a.id), a.serial_number]));
+    expect(records.map((r) => byId.get(r.id!))).toEqual(['MIX-A', 'MIX-B']);
+    const sent = (await readJsonLines(`${csv}.journal`)).filter((e) => e.event === 'sending').map((e) => e.line);
+    expect(sent.sort()).toEqual([2, 3]);
+    // The unchanged file: a no-op, not "changed".
+    const again = await runCli(importArgs(csv, '--no-progress'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ rows: 2, created: 2, created_this_run: 0 });
+    expect(creates()).toBe(2);
+
+    // Every kind of line break in one file, a quoted CRLF and LF inside cells, an empty line.
+    const mixed = path.join(dir, 'mixed.csv');
+    await writeFile(mixed, 'serial_number,damage_description,year\r\nM-1,"a\r\nb",2020\nM-2,ok,2021\r\rM-3,"c\nd\ne",2022\r\nM-4,x,soon\nM-5,y,2023\r\nM-6,z,later');
+    const check = await runCli(importArgs(mixed, '--validate-only'));
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain(`${mixed}: 6 rows, 4 valid, 2 invalid`);
+    expect(check.stderr).toContain('line 9: year: must be integer,null (got "soon")');
+    expect(check.stderr).toContain('line 11: year: must be integer,null (got "later")');
+  });
+
+  it('settles rows left in doubt by an interrupted re-import of an export: read-only columns do not count', async () => {
+    const exported = path.join(dir, 'inventory.csv');
+    const exp = await runCli(['export', 'get-all', '--gateway', stack.url, '--out', exported]);
+    expect(exp.code, exp.stderr).toBe(0);
+    const lines = (await readFile(exported, 'utf8')).split('\n');
+    const sub = path.join(dir, 'sub.csv');
+    await writeFile(sub, `${lines.slice(0, 31).join('\n')}\n`);
+    expect(lines[0]).toContain('created_at');
+
+    // Created upstream, the answer lost: in doubt.
+    stack.sim.faults.set(CREATE, { dropRate: 0.3, dropWhen: 'after-headers' });
+    const first = await runCli(importArgs(sub, '--concurrency', '2', '--no-progress'));
+    stack.sim.faults.clear();
+    const summary = JSON.parse(first.stdout) as Record<string, number>;
+    expect(first.code).toBe(1);
+    expect(summary.in_doubt).toBeGreaterThan(0);
+    expect(summary.created! + summary.in_doubt!).toBe(30);
+
+    const again = await runCli(importArgs(sub, '--no-progress'));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`looked up: ${summary.in_doubt} found created, 0 not created (sent again), 0 unclear`);
+    expect(JSON.parse(again.stdout)).toMatchObject({ rows: 30, created: 30, in_doubt: 0, created_this_run: 0 });
+    expect(creates()).toBe(30);
+    // Each exported serial now twice: the original and its one copy.
+    const serials = (await readCsv(sub)).records.map((r) => r.serial_number!);
+    const all = await gatewayAssets(stack);
+    for (const serial of serials) expect(all.filter((a) => a.serial_number === serial), serial).toHaveLength(2);
+  }, 40_000);
+
+  it('uses one journal for a file whatever the path it is given by (a symlink)', async () => {
+    const csv = path.join(dir, 's.csv');
+    await writeFile(csv, importCsv(12, [], 'SYM').csv);
+    const link = path.join(dir, 'link.csv');
+    await symlink(csv, link);
+    const first = await runCli(importArgs(csv, '--no-progress'));
+    expect(first.code, first.stderr).toBe(0);
+    const second = await runCli(importArgs(link, '--no-progress'));
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ rows: 12, created: 12, created_this_run: 0, journal: `${csv}.journal`, results: `${csv}.results.csv` });
+    expect(creates()).toBe(12);
+    expect((await readdir(dir)).filter((f) => f.startsWith('link.csv.'))).toEqual([]);
+  });
+
+  it('refuses before sending the rows the gateway would refuse: a "__proto__" or "constructor.prototype" key anywhere', async () => {
+    const csv = path.join(dir, 'proto.csv');
+    await writeFile(csv, 'serial_number,__proto__.polluted,year\nP-1,,2020\nP-2,yes,2020\n');
+    const run = await runCli(importArgs(csv, '--validate-only'));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('line 3: __proto__: this key is not allowed');
+    expect(run.stderr).toContain(`${csv}: 2 rows, 1 valid, 1 invalid`);
+    const jsonl = path.join(dir, 'proto.jsonl');
+    await writeFile(jsonl, '{"serial_number":"P-3","location":{"constructor":{"prototype":{"x":1}}}}\n{"serial_number":"P-4"}\n');
+    const sent = await runCli(importArgs(jsonl));
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toContain('line 1: location.constructor.prototype: this key is not allowed');
+    expect(sent.stderr).toMatch(/nothing was sent/);
+    expect(creates()).toBe(0);
+  });
+
   it('stops at the first refusal of the gateway (not signed in) and completes after signing in', async () => {
     const unsigned = await startStack();
     try {
@@ -393,7 +508,7 @@ describe('import create over a real gateway', () => {
       await writeFile(csv, file.csv);
       const run = await runCli(['import', 'create', '--gateway', unsigned.url, '--from', csv, '--concurrency', '2']);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/error: stopped sending: HTTP 401: .*; run the same command again to continue\n$/);
+      expect(run.stderr).toMatch(/error: stopped sending: HTTP 401: .* \(sign the gateway in with `evercycle-gateway login`\); run the same command again to continue\n$/);
       const summary = JSON.parse(run.stdout) as Record<string, number>;
       expect(summary.failed).toBeLessThanOrEqual(2);
       expect(summary.not_sent).toBe(40 - summary.failed!);

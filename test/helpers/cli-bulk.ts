@@ -1,11 +1,13 @@
 // Helpers for the bulk command tests (export get-all, import create): the real command as a
 // child process that a test can interrupt, what the gateway holds (page by page), and
 // import files with known invalid rows.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { spawnServe, type CliProcess } from './cli.js';
-import type { Stack } from './stack.js';
+import { childEnv, CLI, spawnServe, type CliProcess } from './cli.js';
+import { REPO_ROOT, type Stack } from './stack.js';
 
 /** `evercycle-gateway <args>` running in the background (stdout/stderr captured), to be signalled. */
 export function startCli(args: string[]): CliProcess {
@@ -118,4 +120,34 @@ export function serialCounts(assets: readonly Record<string, unknown>[], prefix:
     if (typeof a.serial_number === 'string' && a.serial_number.startsWith(prefix)) counts.set(a.serial_number, (counts.get(a.serial_number) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * Run `evercycle-gateway <args>` with its stdout going to `stdout`: a path opened for
+ * writing (e.g. /dev/full, as `> FILE` would), or 'close-after-first-chunk' (a reader that
+ * takes one chunk and closes the pipe, as `| head -1` does). stderr is captured.
+ */
+export function runCliStdout(args: string[], stdout: string, timeoutMs = 30_000): Promise<{ code: number | null; stderr: string; firstChunk: string }> {
+  const fd = stdout === 'close-after-first-chunk' ? undefined : openSync(stdout, 'w');
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv({}), stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
+  if (fd !== undefined) closeSync(fd);
+  let stderr = '';
+  let firstChunk = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  if (fd === undefined) {
+    child.stdout!.once('data', (c: Buffer) => {
+      firstChunk = c.toString('utf8');
+      child.stdout!.destroy();
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`evercycle-gateway ${args.join(' ')} did not finish in time\nstderr:\n${stderr}`));
+    }, timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, firstChunk });
+    });
+  });
 }

@@ -3,6 +3,7 @@
 // found), and held against the journal of earlier runs: which rows are created already,
 // which are in doubt, and whether the file still holds the rows the journal speaks of.
 import type { BodyValidator } from '../../definitions/index.js';
+import { CliError } from '../errors.js';
 import { pointerToField, type BodyResult, type FieldProblem } from './coerce.js';
 import { isPlainObject } from './flatten.js';
 import type { JournalReplay } from './journal-replay.js';
@@ -16,9 +17,33 @@ export type RowJudgement = { ok: true; body: Record<string, unknown> } | { ok: f
 /** Pure: a converted row checked against the schema's validator. */
 export function judgeRow(result: BodyResult, validate: BodyValidator): RowJudgement {
   if (!result.ok) return result;
+  // The gateway refuses these keys anywhere in a body (prototype pollution): so does the check.
+  const forbidden = forbiddenKey(result.body, '');
+  if (forbidden !== undefined) return { ok: false, problems: [{ field: forbidden, message: 'this key is not allowed in a request body (the gateway refuses "__proto__", and "constructor" with a "prototype" key)' }] };
   const errors = validate(result.body);
   if (errors.length === 0) return result;
   return { ok: false, problems: errors.map((e) => ({ field: pointerToField(e.field), message: `${e.message}${shownValue(result.body, pointerToField(e.field))}` })) };
+}
+
+/** Pure: the dotted field of the first `__proto__` key, or `constructor` object with a `prototype` key, anywhere in the value. */
+export function forbiddenKey(value: unknown, at: string): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = forbiddenKey(item, at === '' ? String(i) : `${at}.${i}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const field = at === '' ? key : `${at}.${key}`;
+    const child = (value as Record<string, unknown>)[key];
+    if (key === '__proto__') return field;
+    if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) return `${field}.prototype`;
+    const found = forbiddenKey(child, field);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** One line of the invalid-rows report. */
@@ -44,7 +69,11 @@ export interface CheckResult {
 export async function checkRows(rows: AsyncIterable<InputRow>, validate: BodyValidator, journal: JournalReplay | undefined, report: (line: string) => void): Promise<CheckResult> {
   const result: CheckResult = { lines: [], outcomes: new Map(), valid: 0, invalid: 0, doubtful: [], toSend: 0, changed: [] };
   let journaledSeen = 0;
+  const seen = new Set<number>();
   for await (const row of rows) {
+    // The journal and the result file know rows by line: two rows on one line would be mixed up.
+    if (seen.has(row.line)) throw new CliError(`line ${row.line} was read twice; the file cannot be imported safely (please report this)`, 2);
+    seen.add(row.line);
     result.lines.push(row.line);
     const sent = journal?.lines.get(row.line);
     if (sent) journaledSeen++;

@@ -148,11 +148,14 @@ export class FileTarget implements ExportTarget {
 
 export class StdoutTarget implements ExportTarget {
   private broken = false;
+  private failure: NodeJS.ErrnoException | undefined;
 
   constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
-    // A reader that went away (`| head`) ends the export quietly.
+    // A reader that went away (`| head`) ends the export quietly; any other write error
+    // (a full disk, a broken mount behind `> FILE`) fails the export.
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.broken = true;
+      else this.failure ??= err;
     });
   }
 
@@ -170,19 +173,28 @@ export class StdoutTarget implements ExportTarget {
 
   async close(): Promise<void> {}
 
+  /** Resolves once the text is handed to the system (so an error is known before anything claims success). */
   private write(text: string): Promise<void> {
+    if (this.failure) return Promise.reject(writeFailed(this.failure));
     if (text === '' || this.broken) return Promise.resolve();
-    return new Promise((resolve) => {
-      if (this.stream.write(text)) return resolve();
-      const done = () => {
-        this.stream.off('drain', done);
-        this.stream.off('error', done);
-        resolve();
-      };
-      this.stream.once('drain', done);
-      this.stream.once('error', done);
+    return new Promise((resolve, reject) => {
+      this.stream.write(text, (err?: Error | null) => {
+        if (!err) return resolve();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') {
+          this.broken = true;
+          return resolve();
+        }
+        // A stream destroyed by an earlier error reports that one, not ERR_STREAM_DESTROYED.
+        if (code !== 'ERR_STREAM_DESTROYED') this.failure ??= err as NodeJS.ErrnoException;
+        reject(writeFailed(this.failure ?? (err as NodeJS.ErrnoException)));
+      });
     });
   }
+}
+
+function writeFailed(err: NodeJS.ErrnoException): CliError {
+  return new CliError(`cannot write the export to stdout: ${err.code ? `${err.code}: ` : ''}${err.message.replace(/^\w+: /, '')}`, 1);
 }
 
 /** Export files hold personal data (asset users' names, addresses): created 0600. */

@@ -29,17 +29,23 @@ export function readRows(file: string, format: InputFormat, schema: JsonSchema |
 }
 
 async function* readCsvRows(file: string, schema: JsonSchema | undefined): AsyncGenerator<InputRow> {
-  const parser = createReadStream(file).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }));
+  // Every line break ends a record, whichever kind (CRLF, LF, CR, mixed in one file: a CSV
+  // saved by Excel with a line added by `echo >>`). Empty lines are kept as records so the
+  // raw text of the records covers the whole file: the line a record starts on is 1 plus
+  // the line breaks of every record before it, quoted newlines included.
+  const parser = createReadStream(file).pipe(parse({ bom: true, raw: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }));
   let header: string[] | undefined;
+  let line = 1;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      // info.lines is the line the record ends on; quoted newlines inside it move the start up.
-      const line = info.lines - record.reduce((n, cell) => n + countNewlines(cell), 0);
+    for await (const { record, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+      const start = line;
+      line += countLineBreaks(raw);
+      if (record.length === 1 && record[0] === '' && raw.replace(/[\r\n]/g, '') === '') continue;
       if (!header) {
-        header = checkHeader(record, line);
+        header = checkHeader(record, start);
         continue;
       }
-      yield { line, result: csvRecordToBody(header, record, schema) };
+      yield { line: start, result: csvRecordToBody(header, record, schema) };
     }
   } catch (err) {
     if (err instanceof CsvError) throw new CliError(`${file}: not readable as CSV: ${err.message}`, 2);
@@ -75,9 +81,17 @@ function checkHeader(record: string[], line: number): string[] {
   return header;
 }
 
-function countNewlines(text: string): number {
+/** Line breaks in a record's raw text: CRLF, LF and CR each count once (csv-parse keeps one character of the delimiter). */
+export function countLineBreaks(text: string): number {
   let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) n++;
+    else if (c === 13) {
+      n++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
   return n;
 }
 

@@ -7,6 +7,7 @@
 import { CliError } from '../errors.js';
 import type { GatewayClient } from '../gateway-client.js';
 import { isPlainObject } from './flatten.js';
+import { fieldProblems, signInHint } from './hints.js';
 import type { Journal } from './journal.js';
 import type { RowOutcome } from './results.js';
 import { POST_RETRY_STATUSES, retryDecision, sleep } from './retry.js';
@@ -34,7 +35,7 @@ export interface SendResult {
   stopRun?: string;
 }
 
-const MAX_ERROR_LENGTH = 300;
+const MAX_ERROR_LENGTH = 600;
 
 export async function sendRow(ctx: SendContext, row: ReadyRow): Promise<SendResult> {
   await ctx.journal.append({ event: 'sending', line: row.line, hash: row.hash });
@@ -49,7 +50,8 @@ export async function sendRow(ctx: SendContext, row: ReadyRow): Promise<SendResu
       if (!(caught instanceof CliError)) throw caught;
       err = caught;
     }
-    const message = clip(err.message);
+    // A refusal keeps its per-field problems (what to fix in the row), and a lost session says how to restore it.
+    const message = clip(`${err.message}${fieldProblems(err.answer)}${signInHint(err.answer)}`);
     const status = err.answer?.status;
     if (status === undefined) {
       await ctx.journal.append({ event: 'unknown', line: row.line, error: message });

@@ -9,8 +9,11 @@
 // claims its id, and its serial number matches the row's (trimmed, case-insensitive; a row
 // without a serial number matches every recent asset). Then:
 //   - no candidate at all: verifiably not created, the row may be sent again;
-//   - exactly one candidate, equal to the row in every field the asset carries, and claimed
-//     by no other doubtful row: it is the row's asset;
+//   - exactly one candidate, equal to the row in every field the create schema defines, the
+//     row gives and the asset carries, and claimed by no other doubtful row: it is the row's
+//     asset. Only create fields count: a row of an export also carries read-only columns
+//     (id, created_at, status, organization_id, _extra keys...) that a new asset never
+//     shares, and that would leave such a row in doubt on every run;
 //   - anything else: unclear. The row is left in doubt, never resent; the result file asks
 //     for a manual check and lists the candidates.
 // The walk sees the inventory as it is now: a POST still being processed upstream at this
@@ -19,6 +22,7 @@
 import type { GatewayClient } from '../gateway-client.js';
 import { isPlainObject } from './flatten.js';
 import { walkPages } from './pages.js';
+import type { JsonSchema } from './schema.js';
 
 export const CLOCK_SKEW_MS = 60 * 60 * 1000;
 const MAX_LISTED_CANDIDATES = 10;
@@ -43,6 +47,8 @@ export class DoubtMatcher {
   constructor(
     private readonly rows: readonly DoubtfulRow[],
     private readonly claimedIds: ReadonlySet<string>,
+    /** The create body schema: only the fields it defines are compared (undefined: every field of the row). */
+    private readonly schema?: JsonSchema,
   ) {
     for (const row of rows) {
       this.loose.set(row.line, []);
@@ -59,7 +65,7 @@ export class DoubtMatcher {
       if (row.sentAt !== undefined && !Number.isNaN(created) && created < row.sentAt - CLOCK_SKEW_MS) continue;
       if (!sameSerial(row.body.serial_number, asset.serial_number)) continue;
       this.loose.get(row.line)!.push(id);
-      if (sameFields(row.body, asset)) this.exact.get(row.line)!.push(id);
+      if (sameFields(row.body, asset, this.schema)) this.exact.get(row.line)!.push(id);
     }
   }
 
@@ -83,9 +89,9 @@ export async function verifyDoubtful(
   client: GatewayClient,
   rows: readonly DoubtfulRow[],
   claimedIds: ReadonlySet<string>,
-  options: { api: string; perPage: number; retries: number; signal?: AbortSignal; onRetry?: (note: string) => void },
+  options: { api: string; perPage: number; retries: number; schema?: JsonSchema; signal?: AbortSignal; onRetry?: (note: string) => void },
 ): Promise<Verdict[]> {
-  const matcher = new DoubtMatcher(rows, claimedIds);
+  const matcher = new DoubtMatcher(rows, claimedIds, options.schema);
   for await (const page of walkPages(client, { ...options, firstPage: 1 })) for (const asset of page.rows) matcher.see(asset);
   return matcher.verdicts();
 }
@@ -95,9 +101,23 @@ function sameSerial(wanted: unknown, actual: unknown): boolean {
   return typeof actual === 'string' && actual.trim().toLowerCase() === wanted.trim().toLowerCase();
 }
 
-/** Every field of the body that the asset also has holds the same value (fields the API does not echo are not judged). */
-function sameFields(body: Record<string, unknown>, asset: Record<string, unknown>): boolean {
-  return Object.entries(body).every(([key, value]) => !Object.hasOwn(asset, key) || deepEqual(asset[key], value));
+/**
+ * Every field of the body that the schema defines and the asset also has holds the same
+ * value (fields the API does not echo are not judged; an object the schema describes
+ * field by field is compared field by field).
+ */
+function sameFields(body: Record<string, unknown>, asset: Record<string, unknown>, schema: JsonSchema | undefined): boolean {
+  const properties = schema && isPlainObject(schema.properties) ? schema.properties : undefined;
+  return Object.entries(body).every(([key, value]) => {
+    if (!Object.hasOwn(asset, key)) return true;
+    if (!schema) return deepEqual(asset[key], value);
+    if (!properties || !Object.hasOwn(properties, key)) return true;
+    const sub = properties[key];
+    if (isPlainObject(sub) && isPlainObject(sub.properties) && isPlainObject(value) && isPlainObject(asset[key])) {
+      return sameFields(value, asset[key], sub);
+    }
+    return deepEqual(asset[key], value);
+  });
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

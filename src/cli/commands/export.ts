@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { chooseColumns } from '../bulk/csv-columns.js';
 import { FileTarget, partialPathOf, readExportState, resumeMismatch, statePathOf, StdoutTarget, type ExportState, type ExportTarget } from '../bulk/export-file.js';
 import { EXPORT_FORMATS, exportFormatOf, ExportFormatter, type ExportFormat } from '../bulk/export-format.js';
+import { signInHint } from '../bulk/hints.js';
 import { onInterrupt } from '../bulk/interrupt.js';
 import { intOption } from '../bulk/options.js';
 import { walkPages } from '../bulk/pages.js';
@@ -22,6 +23,8 @@ import { usageErrorsExitTwo } from '../usage.js';
 const API = 'get-all';
 /** The API reference gives no page size limit; 100 is well inside the simulator's 500. */
 const DEFAULT_PER_PAGE = 100;
+/** Evercycle (and its simulator, MAX_PER_PAGE) refuses a larger page with HTTP 400. */
+const MAX_PER_PAGE = 500;
 const DEFAULT_RETRIES = 5;
 
 interface ExportOptions {
@@ -40,7 +43,7 @@ export function exportCommand(): Command {
     .description('export every asset (GET /api/get-all, page by page) as CSV, JSON Lines or a JSON array')
     .addOption(new Option('--format <format>', 'csv, jsonl or json (default: from the --out extension, else jsonl)').choices(EXPORT_FORMATS))
     .option('-o, --out <file>', 'write to FILE (through FILE.partial, renamed over FILE when complete; created 0600); default: stdout')
-    .option('--per-page <n>', `assets per request (default: ${DEFAULT_PER_PAGE})`, intOption(1, 10_000))
+    .option('--per-page <n>', `assets per request, at most ${MAX_PER_PAGE} (default: ${DEFAULT_PER_PAGE})`, intOption(1, MAX_PER_PAGE))
     .option('--resume', 'continue an interrupted export to --out from its last complete page', false)
     .option('--retries <n>', 'tries again per page after 429/502/503/504 or a lost connection', intOption(0, 100), DEFAULT_RETRIES)
     .option('--no-progress', 'no progress bar (or progress lines) on stderr')
@@ -65,11 +68,16 @@ Exit codes: 0 done, 1 failed (the partial file stays for --resume), 2 usage,
 async function runExport(opts: ExportOptions): Promise<void> {
   const out = opts.out === undefined || opts.out === '-' ? undefined : path.resolve(opts.out);
   if (!out && opts.resume) throw new CliError('--resume needs --out: an export to stdout cannot be resumed', 2);
+  if (out && (await isDirectory(out))) throw new CliError(`--out ${opts.out} is a directory: give the path of the file to write, e.g. ${path.join(opts.out!, 'assets.csv')}`, 2);
+  if (out && !opts.format && !opts.resume && !exportFormatOf(out)) {
+    throw new CliError(`cannot tell the format from the name ${opts.out}: use a name ending in .csv, .jsonl, .ndjson or .json, or give --format csv|jsonl|json`, 2);
+  }
   const target = gatewayTarget(opts.gateway);
   const progress = createProgress({ label: 'export', unit: 'assets', enabled: opts.progress });
 
   const state = out ? await existingExport(out, opts, progress.log) : undefined;
-  const format = opts.format ?? state?.format ?? exportFormatOf(out ?? '') ?? 'jsonl';
+  const format = opts.format ?? state?.format ?? (out ? exportFormatOf(out) : 'jsonl');
+  if (!format) throw new CliError(`cannot tell the format from the name ${opts.out}: use a name ending in .csv, .jsonl, .ndjson or .json, or give --format csv|jsonl|json`, 2);
   const perPage = opts.perPage ?? state?.per_page ?? DEFAULT_PER_PAGE;
 
   const client = new GatewayClient(target, { connections: 2 });
@@ -146,6 +154,13 @@ async function existingExport(out: string, opts: ExportOptions, note: (line: str
   return state;
 }
 
+async function isDirectory(file: string): Promise<boolean> {
+  return stat(file).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
 /** Fields of the create schema (CSV columns an API that omits null fields still gets); none when unavailable. */
 async function createSchemaFields(client: GatewayClient): Promise<string[]> {
   try {
@@ -159,5 +174,6 @@ function stopped(err: unknown, out: string | undefined, interrupt: { received: N
   const hint = out ? `; what was exported so far is in ${partialPathOf(out)}: run the same command with --resume to continue` : '';
   if (interrupt.received) return new CliError(`interrupted by ${interrupt.received}${hint}`, interrupt.exitCode);
   if (err instanceof CliError && err.exitCode !== 1) return err;
-  return new CliError(`${(err as Error).message}${hint}`, 1);
+  const signIn = err instanceof CliError ? signInHint(err.answer) : '';
+  return new CliError(`${(err as Error).message}${signIn}${hint}`, 1);
 }

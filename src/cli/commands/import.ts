@@ -8,7 +8,7 @@
 //      SIGKILL skips what was created and never sends a row twice;
 //   4. the result file maps every input line to the created id or the error.
 // stdout gets one JSON summary line; the report, progress and notes go to stderr.
-import { access } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { compileBodyValidator } from '../../definitions/index.js';
@@ -16,6 +16,7 @@ import { checkRows, judgeRow, type CheckResult } from '../bulk/check.js';
 import { onInterrupt, type Interrupt } from '../bulk/interrupt.js';
 import { Journal, lockJournal, readJournal } from '../bulk/journal.js';
 import { JOURNAL_VERSION } from '../bulk/journal-replay.js';
+import { signInHint } from '../bulk/hints.js';
 import { intOption } from '../bulk/options.js';
 import { createProgress, type Progress } from '../bulk/progress.js';
 import { writeResults, type RowOutcome } from '../bulk/results.js';
@@ -126,7 +127,7 @@ async function runImport(opts: ImportOptions): Promise<void> {
     const interrupt = onInterrupt(progress.log);
     try {
       const context: SendContext = { client, journal, api: API, method: operation.method, retries: opts.retries, signal: interrupt.signal, onRetry: progress.log };
-      await settleDoubtful(check, replay?.claimedIds ?? new Set(), context, interrupt, progress);
+      await settleDoubtful(check, replay?.claimedIds ?? new Set(), schema, context, interrupt, progress);
       const run = await sendAll(files, schema, validate, check, context, opts.concurrency, interrupt, progress);
       progress.stop();
       for (const line of check.lines) if (!check.outcomes.has(line)) check.outcomes.set(line, { status: 'not_sent' });
@@ -152,11 +153,14 @@ async function importFiles(opts: ImportOptions): Promise<Files> {
   } catch (err) {
     throw new CliError(`cannot read ${opts.from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
   }
+  // The default journal (and its lock) belongs to the file, not to the name it was given
+  // by: the same file through a symlink or another relative path finds the same journal.
+  const real = await realpath(from).catch(() => from);
   return {
     from,
     format,
-    journal: path.resolve(opts.journal ?? `${from}.journal`),
-    results: path.resolve(opts.results ?? `${from}.results.${format}`),
+    journal: path.resolve(opts.journal ?? `${real}.journal`),
+    results: path.resolve(opts.results ?? `${real}.results.${format}`),
   };
 }
 
@@ -164,18 +168,19 @@ async function importFiles(opts: ImportOptions): Promise<Files> {
  * Look up the rows an earlier run left in doubt. Found: recorded as created. Verifiably
  * absent: recorded, and sent again below. Unclear: left in doubt for a manual check.
  */
-async function settleDoubtful(check: CheckResult, claimedIds: ReadonlySet<string>, ctx: SendContext, interrupt: Interrupt, progress: Progress): Promise<void> {
+async function settleDoubtful(check: CheckResult, claimedIds: ReadonlySet<string>, schema: JsonSchema, ctx: SendContext, interrupt: Interrupt, progress: Progress): Promise<void> {
   if (check.doubtful.length === 0) return;
   progress.log(`${check.doubtful.length} rows were sent by an earlier run without a recorded answer: looking them up (GET /api/${LOOKUP_API})`);
   const verdicts = await verifyDoubtful(ctx.client, check.doubtful, claimedIds, {
     api: LOOKUP_API,
     perPage: LOOKUP_PER_PAGE,
     retries: ctx.retries,
+    schema,
     signal: interrupt.signal,
     onRetry: progress.log,
   }).catch((err: unknown) => {
     if (interrupt.received) throw new CliError(`interrupted by ${interrupt.received} while looking up rows in doubt; nothing was sent`, interrupt.exitCode);
-    throw new CliError(`cannot look up the rows in doubt, so nothing was sent: ${(err as Error).message}`, 1);
+    throw new CliError(`cannot look up the rows in doubt, so nothing was sent: ${(err as Error).message}${err instanceof CliError ? signInHint(err.answer) : ''}`, 1);
   });
   const counts = { created: 0, absent: 0, unclear: 0 };
   for (const verdict of verdicts) {
