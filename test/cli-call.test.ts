@@ -1,10 +1,13 @@
 // `evercycle-gateway call`, run as a child process against a real gateway and simulator
 // (and a recording upstream where the exact bytes matter): stdout is the answer's data as
 // pretty JSON, errors are one message on stderr, and the exit code says which.
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from './helpers/cli.js';
+import { CLI, childEnv, runCli, type CliRun } from './helpers/cli.js';
+import { REPO_ROOT } from './helpers/stack.js';
 import { startRecordingUpstream, type RecordingUpstream } from './helpers/recording-upstream.js';
 import { signIn, startGateway, startStack, tempDir, type Stack, type StartedGateway } from './helpers/stack.js';
 import { postJson } from './helpers/tokens.js';
@@ -25,6 +28,11 @@ function call(args: string[], options: { input?: string; url?: string } = {}): P
 
 async function direct(target: string): Promise<{ status: string; data: unknown }> {
   return (await (await fetch(`${stack.url}${target}`)).json()) as { status: string; data: unknown };
+}
+
+/** How many calls the simulator has answered so far. */
+function calls(): number {
+  return Object.values(stack.sim.calls()).reduce((a, b) => a + b, 0);
 }
 
 /** How many requests the gateway has completed so far (from its own log). */
@@ -151,6 +159,74 @@ describe('call: errors', () => {
     expect(completedRequests()).toBe(before);
   });
 
+  it('--data @FILE over the 1 MiB body limit is refused by its size (exit 2), a device is read no further than the limit; nothing is sent (review #9)', async () => {
+    const dir = await tempDir();
+    const big = path.join(dir, 'big.json');
+    await writeFile(big, `{"price":1,"pad":"${'x'.repeat(1024 * 1024)}"}`);
+    const before = completedRequests();
+    const run = await call(['grade', '1', 'B', '--data', `@${big}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: --data (${big}) is ${1024 * 1024 + 20} bytes, larger than 1048576, the gateway's body limit\n`);
+    // An endless device: stops at the limit, quickly, without running out of memory.
+    const started = Date.now();
+    const zero = await call(['grade', '1', 'B', '--data', '@/dev/zero']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe("error: --data (/dev/zero) is larger than 1048576 bytes, the gateway's body limit\n");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // stdin too.
+    const stdin = await call(['grade', '1', 'B', '--data', '-'], { input: `{"pad":"${'y'.repeat(1024 * 1024 + 10)}"}` });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toBe("error: --data (stdin) is larger than 1048576 bytes, the gateway's body limit\n");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(completedRequests()).toBe(before);
+  });
+
+  it('--data @FILE may start with a UTF-8 BOM; a binary file\'s bytes are never echoed (review #9 nit)', async () => {
+    const dir = await tempDir();
+    const bom = path.join(dir, 'bom.json');
+    await writeFile(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"price": 481}')]));
+    const run = await call(['grade', '2', 'B', '--data', `@${bom}`]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { grade_price: { grade: string; price: number }[] }).grade_price).toContainEqual({ grade: 'B', price: 481 });
+    const binary = path.join(dir, 'binary.bin');
+    await writeFile(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x01, 0xfe]));
+    const bad = await call(['grade', '2', 'B', '--data', `@${binary}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --data \([^)]*binary\.bin\) is not valid JSON: [\x20-\x7e]*\n$/);
+  });
+
+  it('the wrong number of path parameters is a usage error (exit 2) naming the placeholders, before the call is sent', async () => {
+    const before = calls();
+    const none = await call(['get-asset-id']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe('error: get-asset-id takes 1 path parameter ({id}), 0 given: evercycle-gateway call get-asset-id <id>\n');
+    const extra = await call(['get-asset-id', '1', '2']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toBe('error: get-asset-id takes 1 path parameter ({id}), 2 given: evercycle-gateway call get-asset-id <id>\n');
+    const two = await call(['grade', '1', '--data', '{"price":1}']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toBe('error: grade takes 2 path parameters ({id}, {grade}), 1 given: evercycle-gateway call grade <id> <grade>\n');
+    const zero = await call(['get-all', '7']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('error: get-all takes no path parameter, 1 given: evercycle-gateway call get-all\n');
+    expect(calls()).toBe(before);
+  });
+
+  it('an EVERCYCLE_GATEWAY_KEY_FILE readable by others is used with a warning to chmod 600 it', async () => {
+    const dir = await tempDir();
+    const keyFile = path.join(dir, 'key');
+    await writeFile(keyFile, 'some-client-key\n');
+    await chmod(keyFile, 0o644);
+    const env = { EVERCYCLE_GATEWAY_URL: stack.url, EVERCYCLE_GATEWAY_KEY_FILE: keyFile };
+    const open644 = await runCli(['call', 'get-asset-id', '42'], { env });
+    expect(open644.stderr).toContain(`warning: EVERCYCLE_GATEWAY_KEY_FILE ${keyFile} can be read by other users (mode 644): \`chmod 600 ${keyFile}\`\n`);
+    expect(open644.code).toBe(0);
+    await chmod(keyFile, 0o600);
+    const private600 = await runCli(['call', 'get-asset-id', '42'], { env });
+    expect(private600.stderr).toBe('');
+    expect(private600.code).toBe(0);
+  });
+
   it('--query without "=" and unknown options are usage errors (exit 2)', async () => {
     const noEquals = await call(['get-all', '--query', 'page_num']);
     expect(noEquals.code).toBe(2);
@@ -192,5 +268,56 @@ describe('call: errors', () => {
     expect(run.stdout).toContain('Usage: evercycle-gateway call [options] <api> [pathParam...]');
     expect(run.stdout).toContain('--data <json>');
     expect(run.stdout).toContain('Exit codes');
+  });
+});
+
+/**
+ * Run the CLI with its stdout either a pipe the reader closes at once (as `| head` does
+ * after its lines) or an open file descriptor (`> /dev/full`); its exit code and stderr.
+ */
+function runWithStdout(args: string[], stdout: 'closed-pipe' | number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv({ EVERCYCLE_GATEWAY_URL: stack.url }),
+    stdio: ['ignore', stdout === 'closed-pipe' ? 'pipe' : stdout, 'pipe'],
+  });
+  if (stdout === 'closed-pipe') child.stdout!.destroy();
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`did not finish: ${stderr}`));
+    }, 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('call and list: stdout that cannot be written (review #4)', () => {
+  it('a reader that closes the pipe (`| head`): a quiet end, exit 0, no stack trace', async () => {
+    for (const args of [['call', 'get-all', '--query', 'per_page=500'], ['list', '--json'], ['list']]) {
+      const run = await runWithStdout(args, 'closed-pipe');
+      expect(run.stderr, args.join(' ')).toBe('');
+      expect(run.code, args.join(' ')).toBe(0);
+    }
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a full device (`> /dev/full`): one `error: cannot write the output: ...` line, exit 1', async () => {
+    const full = await open('/dev/full', 'w');
+    try {
+      for (const args of [['call', 'get-all', '--query', 'per_page=50'], ['call', 'get-asset-id', '424242', '--raw'], ['list', '--json'], ['list']]) {
+        const run = await runWithStdout(args, full.fd);
+        expect(run.code, args.join(' ')).toBe(1);
+        const lines = run.stderr.trimEnd().split('\n');
+        // With --raw on an HTTP error the write fails first: that is what is reported.
+        expect(lines[0], args.join(' ')).toMatch(/^error: cannot write the output: .*ENOSPC|^error: cannot write the output: .*no space/i);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await full.close();
+    }
   });
 });

@@ -142,6 +142,51 @@ describe('definitions from-markdown', () => {
     expect(await readdir(out)).toEqual(['get-ok-id.json']);
   });
 
+  it('reads title and URL headings, and reports (exit 1) an endpoint heading it cannot read instead of dropping it (review #1)', async () => {
+    const spec = path.join(scratch, 'mix.md');
+    await writeFile(
+      spec,
+      [
+        '# Evercycle Backend Endpoints',
+        '',
+        '## GET /v1/programs',
+        'Description: List programs',
+        'Headers: Authorization, access-token',
+        '',
+        '## Get Asset By Id: GET /v1/asset/{id}',
+        'Description: Get the asset',
+        'Headers: Authorization, access-token',
+        'Path Parameters: id (number)',
+        '',
+        '## PUT https://api.evercycle.io/v1/pricebook/{id}/{grade}',
+        'Description: Edit the price',
+        'Headers: Authorization, access-token',
+        'Path Parameters: id (number), grade (string)',
+        'Body Fields: *price (number)',
+        '',
+        '## POST /v1/asset/confirm',
+        'Description: Confirm',
+        'Headers: Authorization, access-token',
+        'Body Fields: *asset_id (integer)',
+        '',
+      ].join('\n'),
+    );
+    const out = path.join(scratch, 'md-mix');
+    const run = await definitions(['from-markdown', spec, '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['asset-confirm.json', 'edit-pricebook-id-grade.json', 'get-asset-id.json', 'get-programs.json']);
+
+    const bad = path.join(scratch, 'mix-bad.md');
+    await writeFile(bad, ['## GET /v1/ok', 'Description: ok', '', '## ../../evil: GET /v1/evil', 'Description: evil', ''].join('\n'));
+    const outBad = path.join(scratch, 'md-mix-bad');
+    const badRun = await definitions(['from-markdown', bad, '--out', outBad]);
+    expect(badRun.code).toBe(1);
+    expect(lines(badRun.stdout)).toEqual([wrote(outBad, 'get-ok', 'GET /v1/ok')]);
+    expect(lines(badRun.stderr)[0]).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4: "\\.\\./\\.\\./evil: GET /v1/evil": skipped: cannot read the heading as an endpoint`));
+    expect(await readdir(outBad)).toEqual(['get-ok.json']);
+  });
+
   it('reads several files (names unique across them) and stdin', async () => {
     const a = path.join(scratch, 'a.md');
     await writeFile(a, 'GET /v1/asset\nDescription: from a\n');

@@ -2,7 +2,7 @@
 // and simulator: menus and typed prompts from /openapi.json, the request shown before it
 // is sent, the answer printed, the loop, "quit", and Ctrl-C.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiForm, formFromList } from '../src/cli/api-form.js';
+import { apiForm, formFromList, maskSecrets } from '../src/cli/api-form.js';
 import type { ListedApi } from '../src/cli/gateway-client.js';
 import { runCli } from './helpers/cli.js';
 import { KEYS, runInPty, type PtyRun } from './helpers/pty.js';
@@ -138,6 +138,55 @@ describe('interactive', () => {
     expect(run.screen()).not.toContain('secret');
   });
 
+  it('Enter through the optional fields of a create leaves them out: an optional boolean is not sent as true (review #7)', async () => {
+    const openapi = await (await fetch(`${stack.url}/openapi.json`)).json();
+    const apis = ((await (await fetch(`${stack.url}/api/list`)).json()) as { apis: ListedApi[] }).apis;
+    const fields = apiForm(apis.find((a) => a.name === 'create')!, openapi).body!.fields!;
+    expect(fields.find((f) => f.name === 'archived')).toMatchObject({ type: 'boolean', required: false });
+    const before = calls('POST /v1/asset/create');
+    const run = interactive();
+    await choose(run, 'create');
+    await answer(run, 'Query string', '');
+    for (const field of fields) {
+      if (field.name === 'archived') {
+        // The leave-out choice comes first, so Enter takes it.
+        await run.expect('archived (body, boolean, optional)');
+        await run.expect('(leave out)');
+        run.type(KEYS.enter);
+      } else {
+        await answer(run, `${field.name} (body, `, field.name === 'serial_number' ? 'INT-ENTER-1' : '');
+      }
+    }
+    await run.expect(`POST ${stack.url}/api/create`);
+    await answer(run, 'Send it?', 'n');
+    await choose(run, 'quit');
+    expect(await run.exited).toBe(0);
+    const shown = run.screen().slice(run.screen().lastIndexOf(`POST ${stack.url}/api/create`));
+    expect(shown).toContain('"serial_number": "INT-ENTER-1"');
+    expect(shown).not.toContain('archived');
+    expect(calls('POST /v1/asset/create')).toBe(before);
+  });
+
+  it("a sign-in through it shows the answer's tokens masked (review nit)", async () => {
+    const { username, password } = stack.sim.demo as { username: string; password: string };
+    const run = interactive();
+    await choose(run, 'auth-signin');
+    await answer(run, 'Query string', '');
+    await answer(run, 'username (body, string)', username);
+    await answer(run, 'password (body, string)', password);
+    await answer(run, 'Send it?', 'y');
+    await run.expect('HTTP 200');
+    await run.expect('"AccessToken": "********"');
+    await choose(run, 'quit');
+    expect(await run.exited).toBe(0);
+    const screen = run.screen();
+    expect(screen).toContain('"IdToken": "********"');
+    expect(screen).toContain('"RefreshToken": "********"');
+    // No token-looking value (a JWT has two dots) and not the password.
+    expect(screen).not.toMatch(/"[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"/);
+    expect(screen).not.toContain(password);
+  });
+
   it('Ctrl-C at the menu: exit 130, "cancelled", no stack trace', async () => {
     const run = interactive();
     await run.expect('API to call');
@@ -211,6 +260,16 @@ describe('the prompts an API gets (api-form.ts, from the gateway\'s own /openapi
     expect(form('auth-signin').body!.fields!.find((f) => f.name === 'password')).toMatchObject({ secret: true, required: true });
     // No schema in the definition: the body is asked as free JSON.
     expect(form('edit-asset-id').body).toEqual({ required: false, fields: null });
+  });
+
+  it('maskSecrets masks token, password and secret values at any depth, and nothing else', () => {
+    const answer = { status: 'success', data: { AuthenticationResult: { AccessToken: 'a.b.c', ExpiresIn: 3600, IdToken: 'x', RefreshToken: 'r', TokenType: 'Bearer' }, list: [{ password: 'p', name: 'n' }] } };
+    expect(maskSecrets(answer, '***')).toEqual({
+      status: 'success',
+      data: { AuthenticationResult: { AccessToken: '***', ExpiresIn: 3600, IdToken: '***', RefreshToken: '***', TokenType: '***' }, list: [{ password: '***', name: 'n' }] },
+    });
+    expect(maskSecrets(null, '***')).toBeNull();
+    expect(maskSecrets([1, 'a'], '***')).toEqual([1, 'a']);
   });
 
   it('without the document: the path placeholders from /api/list, as text, and the body as JSON', () => {

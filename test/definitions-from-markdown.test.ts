@@ -335,6 +335,76 @@ describe('what it cannot read is reported with its line, and never becomes an in
     expect(problems).toEqual(['4: "Broken": skipped: no path (give it a heading such as `GET /v1/asset/{id}` or a URL: field)']);
   });
 
+  it('reads a title before the method and a full URL in a heading (review #1)', () => {
+    const { byName, names, problems } = convert(
+      md([
+        '# Evercycle Backend Endpoints',
+        '',
+        '## GET /v1/programs',
+        'Description: List programs',
+        'Headers: Authorization, access-token',
+        '',
+        '## Get Asset By Id: GET /v1/asset/{id}',
+        'Headers: Authorization, access-token',
+        'Path Parameters: id (number)',
+        '',
+        '## PUT https://api.evercycle.io/v1/pricebook/{id}/{grade}',
+        'Description: Edit the price',
+        'Headers: Authorization, access-token',
+        'Path Parameters: id (number), grade (string)',
+        'Body Fields: *price (number)',
+        '',
+        '## POST /v1/asset/confirm',
+        'Description: Confirm',
+        'Body Fields: *asset_id (integer)',
+      ]),
+    );
+    expect(problems).toEqual([]);
+    expect(names).toEqual(['get-programs', 'get-asset-id', 'edit-pricebook-id-grade', 'asset-confirm']);
+    // The title is no name (it is not a-z0-9_-): the description, the name derived.
+    expect(byName['get-asset-id']).toEqual({ method: 'GET', path: '/v1/asset/{id}', description: 'Get Asset By Id', params: { id: 'integer' } });
+    expect(byName['edit-pricebook-id-grade']).toMatchObject({ method: 'PUT', path: '/v1/pricebook/{id}/{grade}', params: { id: 'integer', grade: 'string' } });
+    // A one-word name before the method still names the API.
+    expect(convert(md(['## get-it: GET /v1/x', 'Description: x'])).names).toEqual(['get-it']);
+  });
+
+  it('a heading that reads like an endpoint but cannot be read is reported, never dropped (review #1)', () => {
+    const { names, problems } = convert(
+      md([
+        '## GET /v1/ok',
+        'Description: ok',
+        '',
+        '## ../../evil: GET /v1/evil',
+        'Description: evil',
+        '',
+        '## GET /v1/asset/{id} (..%2f..%2fx)',
+        'Description: bad name',
+        '',
+        '## Some Section',
+        'Headers: Authorization, access-token',
+        '',
+        '## Intro',
+        'Just prose.',
+      ]),
+    );
+    expect(names).toEqual(['get-ok']);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^4: "\.\.\/\.\.\/evil: GET \/v1\/evil": skipped: cannot read the heading as an endpoint/);
+    expect(problems[1]).toMatch(/^7: "GET \/v1\/asset\/\{id\} \(\.\.%2f\.\.%2fx\)": skipped: cannot read the heading/);
+    expect(problems[2]).toMatch(/^10: "Some Section": skipped: cannot read the heading as an endpoint/);
+  });
+
+  it('a type after the last item of an inline list, none on the others, types them all', () => {
+    const { byName } = convert(md(['GET /v1/a', 'Description: a', 'Query Parameters: page_num, per_page (integer)']));
+    expect(byName['get-a']!.query).toEqual({ page_num: { type: 'integer' }, per_page: { type: 'integer' } });
+    // When other items carry their own types, each keeps its own (and untyped ones stay untyped).
+    const mixed = convert(md(['GET /v1/b', 'Description: b', 'Query Parameters: a (boolean), b, c (integer, required)']));
+    expect(mixed.byName['get-b']!.query).toEqual({ a: { type: 'boolean' }, b: { type: 'string' }, c: { type: 'integer', required: true } });
+    // The type is shared; a `required` after the last item is the last one's only.
+    const req = convert(md(['GET /v1/c', 'Description: c', 'Query Parameters: x, y (integer, required)']));
+    expect(req.byName['get-c']!.query).toEqual({ x: { type: 'integer' }, y: { type: 'integer', required: true } });
+  });
+
   it('a missing description is reported and replaced by method and path', () => {
     const { byName, problems } = convert(md(['GET /v1/a', 'Method: GET']));
     expect(byName['get-a']!.description).toBe('GET /v1/a');

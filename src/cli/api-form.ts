@@ -120,3 +120,22 @@ function resolve(openapi: unknown, value: unknown): Json {
   }
   return current && typeof current === 'object' && !Array.isArray(current) ? (current as Json) : {};
 }
+
+/** Keys whose values are secrets in an answer: Evercycle's AccessToken, IdToken, RefreshToken, and any password or secret. */
+const SECRET_ANSWER_KEYS = /token|password|secret/i;
+
+/**
+ * `value` with every string or number under a secret key (at any depth) replaced by `mask`:
+ * how the interactive mode prints an answer, so that a sign-in through it does not put
+ * Evercycle tokens on the screen (or in a terminal's scrollback).
+ */
+export function maskSecrets(value: unknown, mask: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, mask));
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, v]) => [
+      key,
+      SECRET_ANSWER_KEYS.test(key) && (typeof v === 'string' || typeof v === 'number') ? mask : maskSecrets(v, mask),
+    ]),
+  );
+}

@@ -1,7 +1,7 @@
 // How the command-line client talks to a running gateway: one undici pool, the API key
 // (when one is configured) on every request, answers parsed as JSON, and every failure
 // turned into a CliError whose message is what a person at a terminal needs to read.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Pool } from 'undici';
 import { CliError } from './errors.js';
 
@@ -17,7 +17,11 @@ export interface GatewayTarget {
  * The gateway URL from --gateway, else EVERCYCLE_GATEWAY_URL, else the local default; the
  * API key from EVERCYCLE_GATEWAY_KEY or the file named by EVERCYCLE_GATEWAY_KEY_FILE.
  */
-export function gatewayTarget(option: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewayTarget {
+export function gatewayTarget(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`),
+): GatewayTarget {
   const raw = option ?? env.EVERCYCLE_GATEWAY_URL ?? DEFAULT_GATEWAY_URL;
   let url: URL;
   try {
@@ -32,6 +36,12 @@ export function gatewayTarget(option: string | undefined, env: NodeJS.ProcessEnv
       apiKey = readFileSync(env.EVERCYCLE_GATEWAY_KEY_FILE, 'utf8').trim();
     } catch (err) {
       throw new CliError(`cannot read EVERCYCLE_GATEWAY_KEY_FILE: ${(err as Error).message}`, 2);
+    }
+    // Used all the same (the gateway refuses its own secret files when so; a client key is the user's call), but said.
+    const file = env.EVERCYCLE_GATEWAY_KEY_FILE;
+    const mode = process.platform === 'win32' ? 0 : statSync(file, { throwIfNoEntry: false })?.mode ?? 0;
+    if ((mode & 0o077) !== 0) {
+      warn(`EVERCYCLE_GATEWAY_KEY_FILE ${file} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}): \`chmod 600 ${file}\``);
     }
   }
   return { url: url.origin + url.pathname.replace(/\/+$/, ''), ...(apiKey && { apiKey }) };

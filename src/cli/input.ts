@@ -1,7 +1,7 @@
 // What the commands read besides their arguments: stdin (whole, or its first line for a
 // password), `--data` bodies and `--query k=v` pairs. Malformed input is a usage error
 // (exit 2), raised before anything is sent.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import { CliError } from './errors.js';
 
@@ -39,35 +39,74 @@ export function readFirstLine(stream: NodeJS.ReadableStream = process.stdin): Pr
 }
 
 /**
- * The body given with `--data`: inline JSON, `@file.json`, or `-` for stdin. Returns the
- * JSON text exactly as given (it is sent byte for byte), after checking that it parses.
+ * The largest `--data` body: the gateway's default body limit (BODY_LIMIT_BYTES, 1 MiB); a
+ * larger one would be refused with a 413 anyway. A file is refused by its size before it is
+ * read, and no more than this is ever read (from a device, a pipe or stdin).
  */
-export async function readDataOption(value: string, stdin: () => Promise<string> = () => readAll()): Promise<string> {
-  let text: string;
+export const DATA_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The body given with `--data`: inline JSON, `@file.json`, or `-` for stdin. Returns the
+ * JSON text exactly as given (it is sent byte for byte, without a leading UTF-8 BOM),
+ * after checking that it parses and is at most `limit` bytes.
+ */
+export async function readDataOption(value: string, stdin: (limit: number) => Promise<Buffer | string> = (limit) => readCapped(process.stdin, limit), limit = DATA_LIMIT_BYTES): Promise<string> {
+  let bytes: Buffer;
   let source: string;
   if (value === '-') {
-    text = await stdin();
+    const read = await stdin(limit);
+    bytes = typeof read === 'string' ? Buffer.from(read) : read;
     source = 'stdin';
   } else if (value.startsWith('@')) {
     const file = value.slice(1);
     if (file === '') throw new CliError('--data @<file>: the file name is missing', 2);
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new CliError(`--data: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
-    }
+    bytes = await readDataFile(file, limit);
     source = file;
   } else {
-    text = value;
+    bytes = Buffer.from(value);
     source = '--data';
   }
-  if (text.trim() === '') throw new CliError(`${source === '--data' ? '--data' : `--data (${source})`} is empty: give a JSON value`, 2);
+  const what = source === '--data' ? '--data' : `--data (${source})`;
+  if (bytes.length > limit) throw new CliError(`${what} is larger than ${limit} bytes, the gateway's body limit`, 2);
+  let text = bytes.toString('utf8');
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  if (text.trim() === '') throw new CliError(`${what} is empty: give a JSON value`, 2);
   try {
     JSON.parse(text);
   } catch (err) {
-    throw new CliError(`${source === '--data' ? '--data' : `--data (${source})`} is not valid JSON: ${(err as Error).message}`, 2);
+    // Never echo a binary file's bytes to the terminal: anything unprintable is escaped.
+    const message = (err as Error).message.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    throw new CliError(`${what} is not valid JSON: ${message}`, 2);
   }
   return text;
+}
+
+/** A --data file: refused (exit 2) when its size is over `limit`, else read, never more than limit + 1 bytes. */
+async function readDataFile(file: string, limit: number): Promise<Buffer> {
+  const fail = (err: unknown): never => {
+    throw new CliError(`--data: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  };
+  const handle = await open(file, 'r').catch(fail);
+  try {
+    const stat = await handle.stat().catch(fail);
+    if (stat.isFile() && stat.size > limit) throw new CliError(`--data (${file}) is ${stat.size} bytes, larger than ${limit}, the gateway's body limit`, 2);
+    return await readCapped(handle.createReadStream({ autoClose: false }), limit).catch(fail);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** Up to `limit` + 1 bytes of a stream: enough to tell that it is too large, without reading it all. */
+export async function readCapped(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size > limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit + 1);
 }
 
 /** commander's collector for a repeatable `--query k=v` (the value may itself contain '='). */

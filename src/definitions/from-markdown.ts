@@ -9,14 +9,20 @@
 //   ### GET /v1/asset/{id}              any heading level, `code` or **bold** allowed
 //   ## get-asset-id: GET /v1/asset/{id} a heading may carry the API name,
 //   ## GET /v1/asset/{id} (get-asset-id)   before or after the path
+//   ## Get Asset By Id: GET /v1/asset/{id}   a title (not a name) before the method: the description's fallback
+//   ## PUT https://api.evercycle.io/v1/pricebook/{id}   a full URL: its origin is dropped, as in URL:
 //   ## Get an asset                     or a heading with a title, when a URL: field follows
+//
+// A heading that reads like an endpoint (an upper-case method word, a URL or a /path) or a
+// block with endpoint fields (Method, Headers, Path/Query Parameters, Body) that gives no
+// path is reported, never dropped without a word.
 //
 //   Method: GET                         also `- Method: GET`, `**Method:** GET`, `**Method**: GET`
 //   URL: https://api.evercycle.io/v1/asset/{id}    (or Path:, Endpoint:, with or without a method)
 //   Description: Get the Asset         (else the first paragraph after the heading, else the title)
 //   Headers: Authorization, access-token           no Authorization/access-token: "auth": false
 //   Path Parameters: id (number), grade (string)
-//   Query Parameters: page_num, per_page (integer, required)
+//   Query Parameters: page_num, per_page (integer, required)   (a type after the last item only: all of them)
 //   Body Fields: price (number)         also Body:, Request Body:
 //   API Name: get-asset-id
 //   Response: ...                       read and ignored, as are Example/Status Codes/Notes
@@ -109,10 +115,15 @@ const HEADING_LABEL = new RegExp(`^(${labelAlternation})\\s*:?$`, 'i');
 const GLUED_LABEL = new RegExp(`(?<![A-Za-z0-9])(${[...GLUED_LABELS].sort(byLength).join('|')}):`, 'g');
 
 const METHOD = '(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)';
-const PATH = "(\\/[^\\s()`*]+)";
+// A path (never `//`, so a URL's `//host` is not read as one), after an optional origin that is dropped.
+const PATH = "(\\/(?!\\/)[^\\s()`*]+)";
+const ORIGIN = '(?:[a-z][a-z0-9+.-]*:\\/\\/[^/\\s]*)?';
 const NAME = '([a-z0-9][a-z0-9_-]*)';
-const PLAIN_ENDPOINT = new RegExp(`^(?:${METHOD}\\s+)?${PATH}$`);
-const HEADING_ENDPOINT = new RegExp(`^(?:${NAME}\\s*:\\s*)?(?:${METHOD}\\s+)?${PATH}(?:\\s+\\(\\s*${NAME}\\s*\\))?$`, 'i');
+const PLAIN_ENDPOINT = new RegExp(`^(?:${METHOD}\\s+)?${ORIGIN}${PATH}$`);
+// `[name or title:] [METHOD] [origin]/path [(name)]`; a title has no `:`, `/`, `(` or `)`.
+const HEADING_ENDPOINT = new RegExp(`^(?:([^:/()]*?[^\\s:/()])\\s*:\\s*)?(?:${METHOD}\\s+)?${ORIGIN}${PATH}(?:\\s+\\(\\s*${NAME}\\s*\\))?$`, 'i');
+// A heading that reads like an endpoint: an upper-case method word, or a path.
+const LOOKS_LIKE_ENDPOINT = /(?:^|[\s:`*])(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b|[a-z][a-z0-9+.-]*:\/\/|\/[A-Za-z0-9{._~-])/;
 const URL_VALUE = new RegExp(`^(?:${METHOD}\\s+)?(?:[a-z][a-z0-9+.-]*:\\/\\/[^/\\s]*)?(\\/[^\\s?#]*)(?:[?#]\\S*)?$`, 'i');
 const ATX_HEADING = /^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$/;
 const FENCE = /^\s{0,3}(```|~~~)/;
@@ -174,10 +185,10 @@ export function definitionsFromMarkdown(text: string, options: MarkdownOptions =
     if (inFence) return;
 
     const heading = ATX_HEADING.exec(raw);
-    const endpoint = heading ? headingEndpoint(heading[1]!) : plainEndpoint(raw);
-    if (endpoint) {
+    const found = heading ? headingEndpoint(heading[1]!) : plainEndpoint(raw);
+    if (found) {
       finish(block);
-      block = { no, endpoint, ...(heading ? {} : { plain: true }), fields: [], prose: [] };
+      block = { no, endpoint: found.endpoint, ...(found.title !== undefined ? { title: found.title } : {}), ...(heading ? {} : { plain: true }), fields: [], prose: [] };
       field = undefined;
       return;
     }
@@ -228,16 +239,22 @@ export function definitionsFromMarkdown(text: string, options: MarkdownOptions =
 
 // ---- Lines ----
 
-function plainEndpoint(raw: string): Block['endpoint'] {
+function plainEndpoint(raw: string): { endpoint: NonNullable<Block['endpoint']>; title?: string } | undefined {
   const m = PLAIN_ENDPOINT.exec(stripEmphasis(raw.trim()));
-  return m ? { ...(m[1] ? { method: m[1] } : {}), path: m[2]! } : undefined;
+  return m ? { endpoint: { ...(m[1] ? { method: m[1] } : {}), path: m[2]! } } : undefined;
 }
 
-function headingEndpoint(text: string): Block['endpoint'] {
+/** A heading's endpoint; what is before a colon is the API's name when it is one (`get-asset-id:`), else a title (`Get Asset By Id:`). */
+function headingEndpoint(text: string): { endpoint: NonNullable<Block['endpoint']>; title?: string } | undefined {
   const m = HEADING_ENDPOINT.exec(stripEmphasis(text));
   if (!m) return undefined;
-  const name = m[1] ?? m[4];
-  return { ...(m[2] ? { method: m[2].toUpperCase() } : {}), path: m[3]!, ...(name ? { name: name.toLowerCase() } : {}) };
+  const prefix = m[1]?.trim();
+  const prefixIsName = prefix !== undefined && new RegExp(`^${NAME}$`, 'i').test(prefix);
+  const name = (prefixIsName ? prefix : undefined) ?? m[4];
+  return {
+    endpoint: { ...(m[2] ? { method: m[2].toUpperCase() } : {}), path: m[3]!, ...(name ? { name: name.toLowerCase() } : {}) },
+    ...(prefix !== undefined && !prefixIsName ? { title: prefix } : {}),
+  };
 }
 
 /**
@@ -319,7 +336,17 @@ function buildDefinition(block: Block, options: MarkdownOptions, problems: Markd
   const path = block.endpoint?.path ?? target?.path;
   const at = block.no;
   if (!path) {
-    if (!fields.has('method')) return 'not an endpoint';
+    // A section, unless its heading or its fields say it is an endpoint that could not be read.
+    const endpointFields = (['method', 'pathParams', 'query', 'body', 'headers'] as const).filter((k) => fields.has(k));
+    if (endpointFields.length === 0 && !LOOKS_LIKE_ENDPOINT.test(block.title ?? '')) return 'not an endpoint';
+    if (!fields.has('method')) {
+      reportEarly(`"${block.title ?? ''}"`);
+      problems.push({
+        line: at,
+        message: `"${block.title ?? ''}": skipped: cannot read the heading as an endpoint (write it as \`## GET /v1/asset/{id}\`, \`## Title: GET /v1/asset/{id}\` or \`## name: GET /v1/asset/{id}\`, with a name of a-z, 0-9, _ and -; or add a URL: field)`,
+      });
+      return undefined;
+    }
     reportEarly(`"${block.title ?? ''}"`);
     problems.push({ line: at, message: `"${block.title ?? ''}": skipped: no path (give it a heading such as \`GET /v1/asset/{id}\` or a URL: field)` });
     return undefined;

@@ -3,6 +3,9 @@
 // `*username(string) *password(string)`), one per bullet (`- price (number, required) - New
 // price`) or as a table (a name column; type, required and description columns optional),
 // and what an item's type word maps to in a definition file. Pure.
+//
+// Inline, a type given only after the last item of a list applies to every item of it
+// (`page_num, per_page (integer)`: both integers); `(required)` and the rest stay the last's.
 import type { PathParamType, QueryParamDoc } from './types.js';
 
 /** A line of the markdown text: its 1-based number and its text. */
@@ -115,6 +118,11 @@ function inlineItems(lines: Line[], title: string, report: Report): ListItem[] {
       break;
     }
     items.push(makeItem(m[2]!, m[1] ?? m[3], m[4], undefined, no, title));
+  }
+  // `page_num, per_page (integer)`: a type after the last item, none on the others, is the type of them all.
+  const last = items[items.length - 1];
+  if (items.length > 1 && last?.type !== undefined && items.slice(0, -1).every((i) => i.type === undefined)) {
+    for (const item of items) item.type = last.type;
   }
   return items;
 }

@@ -8,6 +8,7 @@ import { CliError, runCommand } from '../errors.js';
 import { GatewayClient, gatewayTarget, type GatewayAnswer, type ListedApi } from '../gateway-client.js';
 import { collectQuery, readDataOption } from '../input.js';
 import { gatewayOption } from '../options.js';
+import { printJson } from '../output.js';
 import { usageErrorsExitTwo } from '../usage.js';
 
 interface CallOptions {
@@ -49,6 +50,7 @@ async function call(name: string, pathParams: string[], opts: CallOptions): Prom
   const client = new GatewayClient(target);
   try {
     const api = findApi(await client.listApis(), name);
+    checkPathParams(api, pathParams);
     if (data !== undefined && (api.method === 'GET' || api.method === 'HEAD')) {
       throw new CliError(`${api.name} is a ${api.method} API: it takes no body (give parameters with --query)`, 2);
     }
@@ -57,13 +59,13 @@ async function call(name: string, pathParams: string[], opts: CallOptions): Prom
       answer = await client.call(api.method, api.name, { pathParams, query: opts.query, data });
     } catch (err) {
       if (err instanceof CliError && err.answer) {
-        if (opts.raw) printJson(err.answer.body ?? null);
+        if (opts.raw) await printJson(err.answer.body ?? null);
         throw new CliError(`${err.message}${fieldErrors(err.answer)}${signInHint(err.answer)}`, 1, err.answer);
       }
       throw err;
     }
     const body = answer.body as { data?: unknown } | undefined;
-    printJson(opts.raw ? (answer.body ?? null) : (body?.data ?? null));
+    await printJson(opts.raw ? (answer.body ?? null) : (body?.data ?? null));
   } finally {
     await client.close();
   }
@@ -77,6 +79,15 @@ function findApi(apis: readonly ListedApi[], name: string): ListedApi {
   const near = apis.map((a) => a.name).filter((n) => editDistance(n, wanted) <= 2 || (wanted.length >= 3 && n.includes(wanted)));
   const hint = near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : '';
   throw new CliError(`the gateway has no API named '${name}'${hint}; run \`evercycle-gateway list\` to see them`);
+}
+
+/** As many path parameters as the API's path has placeholders, else a usage error (exit 2) before anything is sent. */
+function checkPathParams(api: ListedApi, given: readonly string[]): void {
+  const names = [...api.path.matchAll(/\{([^}/]+)\}/g)].map((m) => m[1]!);
+  if (given.length === names.length) return;
+  const usage = `evercycle-gateway call ${api.name}${names.map((n) => ` <${n}>`).join('')}`;
+  const takes = names.length === 0 ? 'takes no path parameter' : `takes ${names.length} path parameter${names.length === 1 ? '' : 's'} (${names.map((n) => `{${n}}`).join(', ')})`;
+  throw new CliError(`${api.name} ${takes}, ${given.length} given: ${usage}`, 2);
 }
 
 /** The per-field problems of a 400 (body schema), one per line after the message. */
@@ -93,10 +104,6 @@ function fieldErrors(answer: GatewayAnswer): string {
 function signInHint(answer: GatewayAnswer): string {
   const message = (answer.body as { message?: unknown } | undefined)?.message;
   return answer.status === 401 && typeof message === 'string' && message.includes('POST /api/auth') ? '\n(sign the gateway in with `evercycle-gateway login`)' : '';
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Levenshtein distance, for "did you mean" (API names are short). */

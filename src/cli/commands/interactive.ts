@@ -4,7 +4,7 @@
 // Ctrl-C anywhere ends it with exit code 130 and no stack trace.
 import { confirm, input, number, password, select, Separator } from '@inquirer/prompts';
 import { Command } from 'commander';
-import { apiForm, formFromList, type ApiForm, type Field } from '../api-form.js';
+import { apiForm, formFromList, maskSecrets, type ApiForm, type Field } from '../api-form.js';
 import { CliError, runCommand } from '../errors.js';
 import { apiPath, GatewayClient, gatewayTarget, queryString } from '../gateway-client.js';
 import { gatewayOption } from '../options.js';
@@ -33,7 +33,10 @@ export function interactiveCommand(): Command {
       'after',
       `
 Parameter and body-field types come from the gateway's GET /openapi.json (without it, path
-parameters are asked as text and the body as JSON). Optional values may be left empty.
+parameters are asked as text and the body as JSON). Optional values may be left empty
+(Enter): they are not sent; a required yes/no field starts at false. Tokens, passwords and
+secrets in an answer (such as auth-signin's AccessToken, IdToken, RefreshToken) are shown
+masked; use \`evercycle-gateway login\` to sign the gateway in.
 Needs a terminal; in scripts use \`evercycle-gateway call\`. Ctrl-C quits (exit code 130).`,
     )
     .action((opts: { gateway?: string }) => runCommand(() => cancellableBySigint(() => interactive(opts))));
@@ -84,7 +87,8 @@ async function send(client: GatewayClient, request: PreparedRequest): Promise<vo
   try {
     const answer = await client.request(request.method, request.path, { query: request.query, body: request.body });
     const ok = answer.status < 400;
-    process.stdout.write(`\nHTTP ${answer.status}${ok ? '' : ' (error)'}\n${JSON.stringify(answer.body ?? null, null, 2)}\n\n`);
+    // Tokens and passwords in the answer (a sign-in's AccessToken, IdToken, RefreshToken) are masked.
+    process.stdout.write(`\nHTTP ${answer.status}${ok ? '' : ' (error)'}\n${JSON.stringify(maskSecrets(answer.body ?? null, MASK), null, 2)}\n\n`);
   } catch (err) {
     // An unreachable gateway ends this request, not the session.
     if (!(err instanceof CliError)) throw err;
@@ -133,8 +137,10 @@ async function askValue(field: Field, where: string): Promise<unknown> {
   const message = `${field.name} (${where}, ${kind}${field.required ? '' : ', optional'})${field.description ? `: ${field.description}` : ''}`;
   const required = field.required;
   if (field.choices || field.type === 'boolean') {
-    const values = field.choices ?? [true, false];
-    const choices = [...values.map((v) => ({ value: v as unknown, name: String(v) })), ...(required ? [] : [{ value: undefined as unknown, name: '(leave out)' }])];
+    // Enter takes the first choice: "(leave out)" for an optional field (nothing is sent,
+    // as for every other optional field); false for a required boolean.
+    const values = field.choices ?? [false, true];
+    const choices = [...(required ? [] : [{ value: undefined as unknown, name: '(leave out)' }]), ...values.map((v) => ({ value: v as unknown, name: String(v) }))];
     return ask(select({ message, choices }));
   }
   if (field.type === 'integer' || field.type === 'number') {

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { runCommand } from '../errors.js';
 import { GatewayClient, gatewayTarget } from '../gateway-client.js';
 import { gatewayOption } from '../options.js';
+import { printJson, writeOutput } from '../output.js';
 import { renderTable } from '../table.js';
 import { usageErrorsExitTwo } from '../usage.js';
 
@@ -19,7 +20,7 @@ export function listCommand(): Command {
         try {
           const apis = await client.listApis();
           if (opts.json) {
-            process.stdout.write(`${JSON.stringify(apis, null, 2)}\n`);
+            await printJson(apis);
             return;
           }
           if (apis.length === 0) {
@@ -27,7 +28,7 @@ export function listCommand(): Command {
             return;
           }
           const width = process.stdout.isTTY ? process.stdout.columns || 80 : undefined;
-          process.stdout.write(renderTable(['NAME', 'METHOD', 'PATH', 'DESCRIPTION'], apis.map((a) => [a.name, a.method, a.path, a.description]), { width }));
+          await writeOutput(renderTable(['NAME', 'METHOD', 'PATH', 'DESCRIPTION'], apis.map((a) => [a.name, a.method, a.path, a.description]), { width }));
         } finally {
           await client.close();
         }
