@@ -82,6 +82,24 @@ export const SETTINGS = {
     schema: z.string().min(1).optional(),
   },
   dataDir: { env: 'EVERCYCLE_DATA_DIR', default: 'data', description: 'Folder for the token file (created 0700; the file is 0600).', schema: z.string().min(1) },
+  redisUrl: {
+    env: 'EVERCYCLE_REDIS_URL',
+    default: '',
+    description: 'Redis (redis://[:password@]host:port/db, or rediss://) shared by several gateway instances: tokens, the refresh lock, rate limits. Unset: the token file, one instance.',
+    schema: z
+      .string()
+      .url()
+      .refine((u) => asUrl(u) === null || /^rediss?:$/.test(asUrl(u)!.protocol), 'must be a redis:// or rediss:// URL')
+      .optional(),
+  },
+  redisPrefix: { env: 'EVERCYCLE_REDIS_PREFIX', default: 'evercycle-gateway:', description: 'Prefix of every Redis key the gateway uses (one per gateway deployment sharing a Redis).', schema: z.string().min(1) },
+  redisLockTtlMs: {
+    env: 'EVERCYCLE_REDIS_LOCK_TTL_MS',
+    default: '15000',
+    description: 'Lifetime of the cluster-wide refresh/sign-in lock, in ms: how long other instances wait when its holder dies mid-refresh.',
+    schema: positiveInt,
+  },
+  workers: { env: 'WORKERS', default: '1', description: 'Worker processes on this machine sharing the port (more than 1 needs EVERCYCLE_REDIS_URL).', schema: positiveInt },
   username: { env: 'EVERCYCLE_USERNAME', default: '', description: 'Service account user. With the password set, the gateway signs in by itself whenever it has no valid token.', schema: z.string().min(1).optional() },
   password: { env: 'EVERCYCLE_PASSWORD', default: '', description: 'Service account password (never logged).', schema: z.string().min(1).optional() },
   tokenSkewS: { env: 'EVERCYCLE_TOKEN_SKEW_S', default: '60', description: 'Seconds before expiry at which a token stops counting as valid and is refreshed.', schema: nonNegativeInt },
@@ -209,6 +227,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     const parsed = spec.schema.safeParse(value);
     if (parsed.success) out[key] = parsed.data;
     else problems.push(`${spec.env}=${JSON.stringify(shown(spec.env, raw))}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (Number(out.workers) > 1 && !out.redisUrl) {
+    problems.push('WORKERS above 1 needs EVERCYCLE_REDIS_URL: the workers share one Evercycle session through Redis');
   }
   if (Boolean(env.EVERCYCLE_USERNAME) !== Boolean(env.EVERCYCLE_PASSWORD)) {
     problems.push('EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together');

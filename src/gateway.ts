@@ -1,5 +1,6 @@
 // Wiring: settings -> definitions, token store, upstream client, token manager, app.
 // Starts the built-in simulator when no upstream is configured.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { prepareAccess } from './access/startup.js';
@@ -7,10 +8,13 @@ import type { Settings } from './config.js';
 import { LiveDefinitions, type ReloadResult } from './definitions/live.js';
 import { loadDefinitions } from './definitions/load.js';
 import { GatewayMetrics } from './metrics/registry.js';
+import { createRedis, isRedisReady, type Redis } from './redis/connection.js';
 import { buildApp } from './server/app.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
 import { FileTokenStore } from './tokens/file-store.js';
+import { RedisTokenCoordinator } from './tokens/coordinator.js';
 import { TokenManager } from './tokens/manager.js';
+import { RedisTokenStore } from './tokens/redis-store.js';
 import type { TokenStore } from './tokens/types.js';
 import { UpstreamAuthApi } from './upstream/auth-api.js';
 import { UpstreamBreaker } from './upstream/breaker.js';
@@ -72,6 +76,23 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const breaker = new UpstreamBreaker({ failures: settings.breakerFailures, openMs: settings.breakerOpenMs, onOpen: () => metrics.circuitOpened() });
   const upstream = new UpstreamClient({ baseUrl, breaker, logger, observer: metrics.upstreamObserver });
   let store = options.store;
+  // EVERCYCLE_REDIS_URL: the session is shared with every instance using that Redis.
+  const redisClients: Redis[] = [];
+  let coordinator: RedisTokenCoordinator | undefined;
+  let redisStatus: (() => 'up' | 'down') | undefined;
+  if (!store && settings.redisUrl) {
+    const redis = createRedis({ url: settings.redisUrl, logger, role: 'tokens' });
+    const subscriber = createRedis({ url: settings.redisUrl, logger, role: 'subscriber' });
+    redisClients.push(redis, subscriber);
+    // Best effort, so the shared tokens are loaded before serving; a Redis down at start is
+    // no reason not to start (calls answer 503 until it is back).
+    await Promise.all([untilReady(redis, 2000), untilReady(subscriber, 2000)]);
+    const instanceId = randomUUID();
+    const redisStore = new RedisTokenStore({ redis, prefix: settings.redisPrefix, logger, upstream: baseUrl, key: settings.secretKey, instanceId });
+    coordinator = new RedisTokenCoordinator({ store: redisStore, redis, subscriber, prefix: settings.redisPrefix, lockTtlMs: settings.redisLockTtlMs, instanceId, logger });
+    store = redisStore;
+    redisStatus = () => (isRedisReady(redis) && isRedisReady(subscriber) ? 'up' : 'down');
+  }
   if (!store) {
     const fileStore = new FileTokenStore({ dir: settings.dataDir, logger, upstream: baseUrl, key: settings.secretKey });
     await fileStore.prepare();
@@ -95,6 +116,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     refreshAheadS: settings.refreshAheadS,
     now: options.now,
     observer: metrics.tokenObserver,
+    coordinator,
   });
   await tokens.init();
 
@@ -109,6 +131,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       upstreamLabel: simulator ? 'simulator' : baseUrl,
       keys,
       metrics,
+      redis: redisStatus,
     },
     logger,
   );
@@ -147,10 +170,25 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         await definitions.close();
         await warmUp;
         await tokens.stop();
+        for (const client of redisClients) client.disconnect();
         await upstream.close();
         await simulator?.close();
       })();
       return closing;
     },
   };
+}
+
+/** Resolves when `redis` is ready, or after timeoutMs (whichever first). */
+function untilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (isRedisReady(redis)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The evercycle-gateway command. `serve` is what `npm start` runs.
+import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { loadSettings, settingsTable, SettingsError, type Settings } from '../config.js';
@@ -13,6 +14,7 @@ import { interactiveCommand } from './commands/interactive.js';
 import { listCommand } from './commands/list.js';
 import { sessionCommands } from './commands/session.js';
 import { keysCommand } from './keys.js';
+import { announceListening } from '../cluster/messages.js';
 import { VERSION } from '../version.js';
 
 const program = new Command('evercycle-gateway')
@@ -28,6 +30,13 @@ program
     const logger = createLogger({ level: settings.logLevel, pretty: wantPretty() });
     // A stray rejection must not take every in-flight request down with the process.
     process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+    // WORKERS > 1: this process becomes the primary and forks the workers, which run the
+    // rest of this action (src/cluster/primary.ts).
+    if (settings.workers > 1 && cluster.isPrimary) {
+      const { runPrimary } = await import('../cluster/primary.js');
+      return runPrimary(settings, logger);
+    }
+    const worker = cluster.isWorker;
     // Loaded here, not at the top: the client commands (call, export, ...) never need them.
     const { createGateway } = await import('../gateway.js');
     let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
@@ -45,13 +54,19 @@ program
       await gateway?.close().catch(() => {});
       fail(`cannot start: ${startFailure(err, settings)}`);
     }
-    logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
+    if (worker) {
+      // The primary logs the one "Evercycle gateway listening" line once every worker is up.
+      logger.info({ url }, 'gateway worker listening');
+      announceListening(url);
+    } else {
+      logger.info({ url, upstream: gateway.simulator ? 'simulator' : settings.baseUrl }, 'Evercycle gateway listening');
+    }
     const started = gateway;
     onShutdown(async () => {
       logger.info('shutting down: finishing requests in flight');
       await started.close();
       logger.info('stopped');
-    });
+    }, worker);
   });
 
 program
@@ -125,9 +140,11 @@ function wantPretty(): boolean {
   }
 }
 
-function onShutdown(close: () => Promise<void>): void {
+/** A cluster worker ignores repeated signals: Ctrl-C reaches it from the terminal and from the primary; the primary forces. */
+function onShutdown(close: () => Promise<void>, clusterWorker = false): void {
   let closing = false;
   const handler = (signal: NodeJS.Signals) => {
+    if (closing && clusterWorker) return;
     if (closing) process.exit(1); // a second Ctrl-C forces it
     closing = true;
     close().then(

@@ -24,4 +24,6 @@ export interface GatewayDeps {
   keys?: KeyRing | null;
   /** Prometheus metrics: recorded by the routes' hooks, served at GET /metrics. */
   metrics: GatewayMetrics;
+  /** With EVERCYCLE_REDIS_URL: whether the shared token store is reachable now. */
+  redis?: (() => 'up' | 'down') | undefined;
 }

@@ -11,9 +11,12 @@
 //   Meanwhile a token that has not actually expired yet is still used.
 // - Shortly before the token stops counting as valid it is refreshed in the background,
 //   so callers rarely wait on a refresh.
+// - With a coordinator (EVERCYCLE_REDIS_URL), the single flight spans every gateway instance
+//   sharing the Redis: see renewClustered().
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { AuthRejectedError, type AuthResult } from '../upstream/auth-result.js';
+import type { Lease, SharedTokensEvent, TokenCoordinator } from './coordinator.js';
 import type { AuthApi, TokenSet, TokenStore } from './types.js';
 
 export interface TokenManagerOptions {
@@ -36,6 +39,8 @@ export interface TokenManagerOptions {
   now?: () => number;
   /** Told how each refresh and sign-in that went upstream ended (metrics). */
   observer?: TokenObserver | undefined;
+  /** Shares the session with other gateway instances (Redis): one renewal cluster-wide, tokens kept in step. */
+  coordinator?: TokenCoordinator | undefined;
 }
 
 export type AuthOutcome = 'success' | 'failure';
@@ -79,6 +84,8 @@ export class TokenManager {
   private refreshBlock: { until: number; error: GatewayError } | null = null;
   private proactiveTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The cluster lock held by the renewal in progress (coordinator only): its tokens are stored under it. */
+  private lease: Lease | null = null;
   private readonly now: () => number;
   private readonly cfg: typeof DEFAULTS;
 
@@ -91,6 +98,9 @@ export class TokenManager {
       refreshAheadS: options.refreshAheadS ?? DEFAULTS.refreshAheadS,
       signinMaxFailures: options.signinMaxFailures ?? DEFAULTS.signinMaxFailures,
     };
+    options.coordinator?.onChange((event) => {
+      this.syncShared(event).catch((err: unknown) => options.logger.warn({ reason: (err as Error).message }, 'could not pick up the shared tokens'));
+    });
   }
 
   /** Load persisted tokens. Call once before serving. */
@@ -231,7 +241,115 @@ export class TokenManager {
     return this.renewing;
   }
 
-  private async renew(): Promise<TokenSet> {
+  private renew(): Promise<TokenSet> {
+    const { coordinator } = this.options;
+    return coordinator ? this.renewClustered(coordinator) : this.renewLocal();
+  }
+
+  /**
+   * The single flight across instances. Whoever takes the cluster lock renews, after reading
+   * the shared tokens again under the lock: when another instance renewed meanwhile, its
+   * tokens are taken and nothing goes upstream (so a rotating refresh token is never
+   * presented twice). The others never call upstream while the lock is held: they wait for
+   * the change message (or poll) and take the new tokens. When the holder dies, its lock
+   * expires after lockTtlMs and the next waiter takes over. Redis unreachable: no renewal
+   * (503; getValid keeps using a token that has not actually expired), and never a sign-in
+   * with the service account just because the shared tokens cannot be read.
+   */
+  private async renewClustered(coordinator: TokenCoordinator): Promise<TokenSet> {
+    const held = this.tokens;
+    // Real time, not this.now(): the lock's TTL runs on Redis's clock.
+    const giveUpAt = Date.now() + 2 * coordinator.lockTtlMs + 1000;
+    let waited = false;
+    for (;;) {
+      let lease: Lease | null;
+      try {
+        lease = await coordinator.acquire();
+      } catch (err) {
+        throw redisDown(err);
+      }
+      if (lease) {
+        try {
+          let shared: TokenSet | null;
+          try {
+            shared = await coordinator.read();
+          } catch (err) {
+            throw redisDown(err);
+          }
+          if (shared && this.isNewer(shared, held)) {
+            const taken = this.take(shared);
+            if (this.isValid(taken)) return taken;
+            // Newer but stale too: renew from it (its refresh token is the current one).
+          }
+          this.lease = lease;
+          return await this.renewLocal();
+        } finally {
+          this.lease = null;
+          await coordinator.release(lease);
+        }
+      }
+      if (!waited) this.options.logger.debug('another gateway instance is renewing the Evercycle token; waiting for it');
+      waited = true;
+      if (Date.now() >= giveUpAt) {
+        throw new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
+      }
+      await coordinator.waitForChange(Math.min(coordinator.pollMs, giveUpAt - Date.now()));
+      let shared: TokenSet | null;
+      try {
+        shared = await coordinator.read();
+      } catch (err) {
+        throw redisDown(err);
+      }
+      if (shared && this.isNewer(shared, held)) {
+        const taken = this.take(shared);
+        if (this.isValid(taken)) return taken;
+      }
+    }
+  }
+
+  /** Another instance changed the shared tokens, or Redis is back: bring memory in step. */
+  private async syncShared(event: SharedTokensEvent): Promise<void> {
+    const { coordinator, logger } = this.options;
+    if (this.stopped || !coordinator) return;
+    if (event === 'cleared') {
+      // Signed out elsewhere (DELETE /api/auth, or a refused refresh): this instance too.
+      // A renewal running here stores its own result when it ends.
+      if (this.renewing) return;
+      if (this.tokens) logger.info('the shared Evercycle session was dropped by another gateway instance');
+      this.tokens = null;
+      this.refused = null;
+      clearTimeout(this.proactiveTimer);
+      return;
+    }
+    const shared = await coordinator.read();
+    if (shared && this.isNewer(shared, this.tokens)) {
+      this.take(shared);
+      return;
+    }
+    // Redis came back empty (restarted without persistence): put the tokens held here back,
+    // unless another instance was first.
+    if (!shared && event === 'reconnected' && this.tokens && this.tokens !== this.refused && this.tokens.expiresAt > this.now()) {
+      if (await coordinator.seed(this.tokens)) logger.info('Redis had lost the shared tokens; stored the ones held here again');
+    }
+  }
+
+  /** Whether `shared` replaces `held`: other tokens, not older, and not ones the upstream refused. */
+  private isNewer(shared: TokenSet, held: TokenSet | null): boolean {
+    if (this.refused && shared.accessToken === this.refused.accessToken) return false;
+    return !held || (shared.accessToken !== held.accessToken && shared.obtainedAt >= held.obtainedAt);
+  }
+
+  /** Use tokens another instance obtained (the same object when they are already held). */
+  private take(shared: TokenSet): TokenSet {
+    const current = this.tokens;
+    if (current && current.accessToken === shared.accessToken && current.refreshToken === shared.refreshToken) return current;
+    this.tokens = shared;
+    this.refreshBlock = null;
+    this.scheduleProactiveRefresh(shared);
+    return shared;
+  }
+
+  private async renewLocal(): Promise<TokenSet> {
     const { credentials, logger } = this.options;
     const held = this.tokens;
     // A POST /api/auth that completes while this renewal is upstream replaces the tokens:
@@ -341,12 +459,29 @@ export class TokenManager {
     this.refreshBlock = null;
     this.scheduleProactiveRefresh(tokens);
     try {
-      await this.options.store.save(tokens);
+      await this.persist(tokens);
     } catch (err) {
       // Serving with tokens in memory beats failing the call; the next save retries.
       this.options.logger.error({ reason: (err as Error).message }, 'could not persist tokens');
     }
     return tokens;
+  }
+
+  /** Store new tokens: under the cluster lock when renewing with a coordinator. */
+  private async persist(tokens: TokenSet): Promise<void> {
+    const { coordinator, store, logger } = this.options;
+    const lease = this.lease;
+    if (!coordinator || !lease) return store.save(tokens);
+    if (await coordinator.commit(tokens, lease)) return;
+    // The lock expired during the renewal (slower than EVERCYCLE_REDIS_LOCK_TTL_MS) and may
+    // be another instance's now. Store these fresh tokens unless newer ones are there already.
+    logger.warn({ lock_ttl_ms: coordinator.lockTtlMs }, 'the token renewal took longer than the cluster lock lives (EVERCYCLE_REDIS_LOCK_TTL_MS)');
+    const shared = await coordinator.read();
+    if (shared && shared.obtainedAt > tokens.obtainedAt) {
+      this.take(shared);
+      return;
+    }
+    await store.save(tokens);
   }
 
   private async forget(): Promise<void> {
@@ -394,6 +529,10 @@ function observed<T>(call: Promise<T>, report: (outcome: AuthOutcome) => void): 
       throw err;
     },
   );
+}
+
+function redisDown(err: unknown): GatewayError {
+  return new GatewayError(503, `Redis is unreachable (${(err as Error).message}): the Evercycle token cannot be renewed now`, {}, { 'retry-after': '1' });
 }
 
 function cooldownError(block: { until: number; error: GatewayError }, now: number): GatewayError {

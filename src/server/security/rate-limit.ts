@@ -1,18 +1,30 @@
 // Per-client rate limiting with @fastify/rate-limit: RATE_LIMIT_MAX requests per
-// RATE_LIMIT_WINDOW_MS for each client, counted in this process's memory. A client is its
+// RATE_LIMIT_WINDOW_MS for each client, counted in this process's memory, or in Redis when
+// EVERCYCLE_REDIS_URL is set (the library's Redis store, keys under EVERCYCLE_REDIS_PREFIX
+// + "rate-limit:"), so every gateway process sharing that Redis shares one budget. A client is its
 // API key's name when the request carries a valid key (src/server/access.ts puts it on
 // request.client in an earlier onRequest hook), else its address (request.ip, which
 // follows TRUST_PROXY). /health and /ready are never limited: load balancers and
 // monitors poll them. Over the limit: 429 in our error shape with Retry-After and the
 // x-ratelimit-* headers (which every limited answer carries).
+//
+// Redis down: requests are served unlimited (fail open, the library's skipOnError) rather
+// than failed: the limiter protects the upstream from abuse, it must not become the outage.
+// One warning when the limits stop being enforced, one line when they are again; the
+// client reconnects by itself (src/redis/connection.ts).
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
+import { createRedis, type Redis } from '../../redis/connection.js';
 
 export interface RateLimitSettings {
   /** Requests per window and client; 0 disables rate limiting. */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** Count in this Redis (shared by every gateway using it) instead of in memory. */
+  redisUrl?: string;
+  redisPrefix: string;
 }
 
 /** Routes that are never limited (matched on the route, so /health?x=1 is exempt too). */
@@ -33,7 +45,9 @@ export type NotFoundLimiter = (request: FastifyRequest, reply: FastifyReply) => 
  */
 export function installRateLimit(app: FastifyInstance, settings: RateLimitSettings): NotFoundLimiter | undefined {
   if (settings.rateLimitMax === 0) return undefined;
+  const redis = settings.redisUrl ? sharedCounters(app, settings.redisUrl) : undefined;
   void app.register(rateLimit, {
+    ...(redis && { redis, nameSpace: `${settings.redisPrefix}rate-limit:`, skipOnError: true }),
     global: true,
     max: settings.rateLimitMax,
     timeWindow: settings.rateLimitWindowMs,
@@ -49,6 +63,29 @@ export function installRateLimit(app: FastifyInstance, settings: RateLimitSettin
     limiter ??= app.rateLimit();
     await limiter.call(app, request, reply);
   };
+}
+
+/** The Redis client the counters live in: its own connection, closed with the app. */
+function sharedCounters(app: FastifyInstance, url: string): Redis {
+  // app.log is the pino logger the gateway was built with (buildApp's loggerInstance).
+  const logger = app.log as unknown as Logger;
+  const redis = createRedis({ url, logger, role: 'rate-limit' });
+  // Logged on changes of state only: while Redis is down every request would say it.
+  let enforced = true;
+  redis.on('error', () => {
+    if (enforced) logger.warn({ redis: 'rate-limit' }, 'rate limits NOT enforced while Redis is unreachable (requests are served without a limit)');
+    enforced = false;
+  });
+  redis.on('ready', () => {
+    if (!enforced) logger.info({ redis: 'rate-limit' }, 'rate limits enforced again (Redis is back)');
+    enforced = true;
+  });
+  app.addHook('onClose', async () => {
+    // quit() waits for replies in flight; a client that is not connected has none.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
+  });
+  return redis;
 }
 
 function windowText(ms: number): string {

@@ -1,0 +1,164 @@
+// Tokens in Redis, shared by every gateway instance that uses the same EVERCYCLE_REDIS_URL
+// and EVERCYCLE_REDIS_PREFIX: key `<prefix>tokens`, in the token file's format (JSON that
+// records the upstream, the tokens sealed with AES-256-GCM when EVERCYCLE_SECRET_KEY is
+// set). Every save and clear is announced on `<prefix>tokens:changed`, so the other
+// instances pick the new tokens up at once (coordinator.ts).
+//
+// Like the file, the record is ignored for another upstream: tokens never travel to another
+// server. load() never throws (the TokenStore contract); read() does, so the coordinator can
+// tell "no tokens" from "Redis is down".
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Redis } from '../redis/connection.js';
+import type { Lease } from './cluster-lock.js';
+import { open as unseal, seal, TokenDecryptError } from './crypto.js';
+import type { TokenSet, TokenStore } from './types.js';
+
+const FORMAT_VERSION = 1;
+
+const tokensSchema = z.object({
+  accessToken: z.string().min(1),
+  idToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+  expiresAt: z.number().int(),
+  obtainedAt: z.number().int(),
+});
+
+const recordSchema = z.union([
+  z.object({
+    version: z.literal(FORMAT_VERSION),
+    upstream: z.string(),
+    sealed: z.object({ alg: z.literal('aes-256-gcm'), iv: z.string(), tag: z.string(), data: z.string() }),
+  }),
+  tokensSchema.extend({ version: z.literal(FORMAT_VERSION), upstream: z.string() }),
+]);
+
+/** What is published on the change channel. */
+export interface TokensChanged {
+  event: 'saved' | 'cleared';
+  /** The instance that made the change (its own messages are ignored by it). */
+  by: string;
+}
+
+// KEYS[1] tokens, KEYS[2] lock; ARGV[1] record, ARGV[2] lease value, ARGV[3] channel, ARGV[4] message.
+const SAVE_FENCED = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`;
+
+export interface RedisTokenStoreOptions {
+  redis: Redis;
+  /** EVERCYCLE_REDIS_PREFIX. */
+  prefix: string;
+  logger: Logger;
+  /** The upstream base URL the tokens belong to. */
+  upstream: string;
+  /** 32-byte AES key: tokens are encrypted at rest when set. */
+  key?: Buffer | undefined;
+  /** This instance's id, carried in change messages. */
+  instanceId: string;
+}
+
+export class RedisTokenStore implements TokenStore {
+  readonly key: string;
+  readonly channel: string;
+  private readonly logger: Logger;
+  /** Writes run one after another, so the record ends with the last one asked for. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: RedisTokenStoreOptions) {
+    this.key = `${options.prefix}tokens`;
+    this.channel = `${options.prefix}tokens:changed`;
+    this.logger = options.logger;
+  }
+
+  /** The stored tokens, or null when there are none (or unusable ones). Throws when Redis cannot be reached. */
+  async read(): Promise<TokenSet | null> {
+    const text = await this.options.redis.get(this.key);
+    if (text === null) return null;
+    const { key, upstream } = this.options;
+    try {
+      const parsed = recordSchema.parse(JSON.parse(text));
+      if (parsed.upstream !== upstream) {
+        this.logger.warn({ redis_key: this.key }, 'tokens in Redis belong to another Evercycle upstream; ignored');
+        return null;
+      }
+      if (!('sealed' in parsed)) {
+        const { version: _version, upstream: _upstream, ...tokens } = parsed;
+        return tokens;
+      }
+      if (!key) {
+        this.logger.error({ redis_key: this.key }, 'tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set; ignored');
+        return null;
+      }
+      return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
+    } catch (err) {
+      if (err instanceof TokenDecryptError) {
+        this.logger.error({ redis_key: this.key }, `tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (wrong key, or altered); ignored`);
+        return null;
+      }
+      // Never log the content: it may hold half a token.
+      this.logger.warn({ redis_key: this.key }, 'tokens in Redis are corrupt; ignored');
+      return null;
+    }
+  }
+
+  async load(): Promise<TokenSet | null> {
+    try {
+      return await this.read();
+    } catch (err) {
+      this.logger.warn({ reason: (err as Error).message }, 'Redis unreachable: cannot load the shared tokens; starting without them');
+      return null;
+    }
+  }
+
+  save(tokens: TokenSet): Promise<void> {
+    return this.serialized(async () => {
+      await this.options.redis.multi().set(this.key, this.record(tokens)).publish(this.channel, this.message('saved')).exec();
+    });
+  }
+
+  /**
+   * Store `tokens` only while `lease` still holds its lock (checked and written atomically):
+   * false when the lock expired and may belong to another instance by now.
+   */
+  saveFenced(tokens: TokenSet, lease: Lease): Promise<boolean> {
+    return this.serialized(async () => {
+      const done = await this.options.redis.eval(SAVE_FENCED, 2, this.key, lease.key, this.record(tokens), lease.token, this.channel, this.message('saved'));
+      return done === 1;
+    });
+  }
+
+  /** Store `tokens` only when no tokens are stored (SET NX); true when written. */
+  seed(tokens: TokenSet): Promise<boolean> {
+    return this.serialized(async () => (await this.options.redis.set(this.key, this.record(tokens), 'NX')) === 'OK');
+  }
+
+  clear(): Promise<void> {
+    return this.serialized(async () => {
+      await this.options.redis.multi().del(this.key).publish(this.channel, this.message('cleared')).exec();
+    });
+  }
+
+  /** Resolves once every write asked for so far has completed. */
+  async flush(): Promise<void> {
+    await this.writes;
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(task, task);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private record(tokens: TokenSet): string {
+    const { key, upstream } = this.options;
+    const content = key ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) } : { version: FORMAT_VERSION, upstream, ...tokens };
+    return JSON.stringify(content);
+  }
+
+  private message(event: TokensChanged['event']): string {
+    return JSON.stringify({ event, by: this.options.instanceId } satisfies TokensChanged);
+  }
+}

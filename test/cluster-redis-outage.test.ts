@@ -1,0 +1,107 @@
+// Redis stops while two instances serve load: calls with a valid token keep succeeding,
+// /ready answers 503 (and /health says redis "down"), nothing crashes; when Redis is back
+// (empty: nothing persisted) the instances reconnect by themselves and renewals are
+// coordinated again.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulator, type Simulator } from '../src/simulator/index.js';
+import { manualClock } from './helpers/clock.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { HAVE_REDIS, NO_REDIS_REASON, startRedis, type RedisServer } from './helpers/redis.js';
+import { startGateway, type StartedGateway } from './helpers/stack.js';
+import { count, getAll, health, postJson, REFRESH, waitForHealth } from './helpers/tokens.js';
+
+if (!HAVE_REDIS) console.warn(`cluster-redis-outage: skipped: ${NO_REDIS_REASON}`);
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 8000): Promise<number> {
+  const t0 = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - t0;
+}
+
+describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let a: StartedGateway;
+  let b: StartedGateway;
+  const clock = manualClock();
+  beforeAll(async () => {
+    redis = await startRedis();
+    sim = createSimulator({ now: clock.now, rotateRefreshTokens: true });
+    const simUrl = await sim.listen();
+    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: `o-${randomUUID()}:`, EVERCYCLE_REFRESH_AHEAD_S: '0' };
+    a = await startGateway(simUrl, { now: clock.now, env });
+    b = await startGateway(simUrl, { now: clock.now, env });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await sim?.close();
+    await redis?.stop();
+  });
+
+  it('valid-token calls keep 200 through the outage, /ready says why, and the instances recover by themselves', async () => {
+    expect((await postJson(a.url, '/api/auth', sim.demo)).status).toBe(200);
+    await waitForHealth(b.url, (h) => h.authenticated);
+
+    // Load on both instances for the whole test.
+    const statuses: number[] = [];
+    let running = true;
+    const load = Promise.all(
+      [a, b].map(async (gw) => {
+        while (running) statuses.push((await getAll(gw.url)).status);
+      }),
+    );
+
+    await new Promise((r) => setTimeout(r, 200));
+    await redis.stop();
+    await until(async () => (await rawRequest(a.url, 'GET', '/ready')).status === 503 && (await rawRequest(b.url, 'GET', '/ready')).status === 503, '/ready 503');
+    const ready = await rawRequest(a.url, 'GET', '/ready');
+    expect(ready.json).toMatchObject({ status: 'error', message: expect.stringMatching(/^Redis is unreachable/) });
+    expect((await health(b.url)).redis).toBe('down');
+    const duringOutage = statuses.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(statuses.length).toBeGreaterThan(duringOutage); // still serving
+    expect(a.logs.text).toMatch(/Redis unreachable/);
+
+    await redis.start();
+    const recoveredMs = await until(
+      async () => (await rawRequest(a.url, 'GET', '/ready')).status === 200 && (await rawRequest(b.url, 'GET', '/ready')).status === 200,
+      '/ready 200 after Redis is back',
+    );
+    console.log(`cluster-redis-outage: ${statuses.length} calls during the test; /ready 200 on both ${recoveredMs} ms after Redis restarted`);
+    expect((await health(a.url)).redis).toBe('up');
+    expect(a.logs.text).toMatch(/connected to Redis/);
+    await new Promise((r) => setTimeout(r, 200));
+    running = false;
+    await load;
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+    // Coordination works again (Redis came back empty; the held tokens were stored again):
+    // expiry, a burst over both instances, one refresh.
+    const before = count(sim.calls(), REFRESH);
+    clock.advanceS(3600);
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => getAll((i % 2 ? b : a).url)));
+    expect(results.map((r) => r.status)).toEqual(Array(100).fill(200));
+    expect(count(sim.calls(), REFRESH) - before).toBe(1);
+  });
+
+  it('while Redis is down, an expired token is not renewed by guesswork: 503, never a crash; renewed once Redis is back', async () => {
+    await redis.stop();
+    await until(async () => (await rawRequest(a.url, 'GET', '/ready')).status === 503, '/ready 503');
+    const before = count(sim.calls(), REFRESH);
+    clock.advanceS(3600 * 2);
+    const res = await getAll(a.url);
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ status: 'error', message: expect.stringMatching(/Redis is unreachable/) });
+    expect(count(sim.calls(), REFRESH)).toBe(before);
+    await redis.start();
+    await until(async () => (await rawRequest(a.url, 'GET', '/ready')).status === 200 && (await rawRequest(b.url, 'GET', '/ready')).status === 200, '/ready 200');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => getAll((i % 2 ? b : a).url)));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(count(sim.calls(), REFRESH) - before).toBe(1);
+  });
+});

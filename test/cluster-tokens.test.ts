@@ -1,0 +1,111 @@
+// Several gateway instances share one Evercycle session through Redis (EVERCYCLE_REDIS_URL):
+// one refresh (or sign-in) at the upstream however many calls on however many instances
+// find the token expired, and every instance uses the newest tokens.
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulator } from '../src/simulator/index.js';
+import { manualClock } from './helpers/clock.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { HAVE_REDIS, NO_REDIS_REASON, startRedis, type RedisServer } from './helpers/redis.js';
+import { startGateway, type StartedGateway } from './helpers/stack.js';
+import { count, getAll, health, LIST, postJson, REFRESH, SIGNIN, waitForHealth } from './helpers/tokens.js';
+
+if (!HAVE_REDIS) console.warn(`cluster-tokens: skipped: ${NO_REDIS_REASON}`);
+
+const N = 200;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe.skipIf(!HAVE_REDIS)('shared session across gateway instances', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  async function cluster(options: { rotate?: boolean; env?: Record<string, string> } = {}) {
+    const clock = manualClock();
+    const sim = createSimulator({ now: clock.now, rotateRefreshTokens: options.rotate ?? false });
+    const simUrl = await sim.listen();
+    cleanups.push(() => sim.close());
+    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: `t-${randomUUID()}:`, EVERCYCLE_REFRESH_AHEAD_S: '0', ...options.env };
+    const gateways: StartedGateway[] = [];
+    for (let i = 0; i < 2; i++) {
+      const gw = await startGateway(simUrl, { now: clock.now, env });
+      cleanups.push(() => gw.close());
+      gateways.push(gw);
+    }
+    return { clock, sim, a: gateways[0]!, b: gateways[1]! };
+  }
+
+  async function signInOn(gw: StartedGateway, demo: { username: string; password: string }) {
+    const res = await postJson(gw.url, '/api/auth', demo);
+    expect(res.status).toBe(200);
+  }
+
+  /** N calls, alternating between the two instances, all at once. */
+  const burst = (a: StartedGateway, b: StartedGateway) => Promise.all(Array.from({ length: N }, (_, i) => getAll((i % 2 ? b : a).url)));
+
+  it('a sign-in on one instance is used by the other at once, from Redis', async () => {
+    const { sim, a, b } = await cluster();
+    await signInOn(a, sim.demo);
+    await waitForHealth(b.url, (h) => h.authenticated);
+    expect((await getAll(b.url)).status).toBe(200);
+    expect(count(sim.calls(), SIGNIN)).toBe(1);
+    const h = await health(b.url);
+    expect(h.redis).toBe('up');
+    expect((await rawRequest(b.url, 'GET', '/ready')).status).toBe(200);
+  });
+
+  for (const rotate of [false, true]) {
+    it(`${N} concurrent calls over both instances after expiry${rotate ? ' (rotating refresh tokens)' : ''}: exactly one refresh, all succeed`, async () => {
+      const { clock, sim, a, b } = await cluster({ rotate });
+      await signInOn(a, sim.demo);
+      await waitForHealth(b.url, (h) => h.authenticated);
+      clock.advanceS(3600);
+      const t0 = performance.now();
+      const results = await burst(a, b);
+      const elapsedMs = Math.round(performance.now() - t0);
+      expect(results.map((r) => r.status)).toEqual(Array(N).fill(200));
+      const calls = sim.calls();
+      expect(count(calls, REFRESH)).toBe(1);
+      expect(count(calls, SIGNIN)).toBe(1);
+      // No call was refused upstream and replayed: both instances used the refreshed token.
+      expect(count(calls, LIST)).toBe(N);
+      console.log(`cluster-tokens: ${N} calls over 2 instances after expiry (rotate=${rotate}): ${count(calls, REFRESH)} refresh, ${elapsedMs} ms`);
+      // And again: the refresh token both now hold is the newest one (with rotation, the old one is dead).
+      clock.advanceS(3600);
+      const again = await burst(a, b);
+      expect(again.map((r) => r.status)).toEqual(Array(N).fill(200));
+      expect(count(sim.calls(), REFRESH)).toBe(2);
+      expect(count(sim.calls(), SIGNIN)).toBe(1);
+    });
+  }
+
+  it('service account on both instances: one sign-in at start, one after the session is lost', async () => {
+    const { clock, sim, a, b } = await cluster({ env: { EVERCYCLE_USERNAME: 'user@example.com', EVERCYCLE_PASSWORD: 'secret' } });
+    await waitForHealth(a.url, (h) => h.authenticated);
+    await waitForHealth(b.url, (h) => h.authenticated);
+    expect(count(sim.calls(), SIGNIN)).toBe(1);
+    // Refresh tokens revoked too: the refresh is refused, and one instance signs in again.
+    sim.revokeAllTokens();
+    clock.advanceS(3600);
+    const results = await burst(a, b);
+    expect(results.map((r) => r.status)).toEqual(Array(N).fill(200));
+    expect(count(sim.calls(), REFRESH)).toBeLessThanOrEqual(1);
+    expect(count(sim.calls(), SIGNIN)).toBeLessThanOrEqual(2);
+  });
+
+  it('signing out on one instance signs the other out too', async () => {
+    const { sim, a, b } = await cluster();
+    await signInOn(a, sim.demo);
+    await waitForHealth(b.url, (h) => h.authenticated);
+    expect((await rawRequest(b.url, 'DELETE', '/api/auth')).status).toBe(200);
+    await waitForHealth(a.url, (h) => !h.authenticated);
+    expect((await getAll(a.url)).status).toBe(401);
+  });
+});

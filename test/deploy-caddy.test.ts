@@ -1,0 +1,233 @@
+// deploy/Caddyfile, exercised: the system's caddy load-balancing two real gateway
+// processes (`node dist/cli/main.js serve`) in front of one simulator, all on loopback.
+// What it shows: killing one instance under a steady load fails only requests that were
+// in flight on it, and the gateways log the client's address as Caddy forwarded it, never
+// one the client wrote itself.
+import http from 'node:http';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulator, type Simulator } from '../src/simulator/index.js';
+import { findCaddy, startCaddy, validateCaddyfile, type RunningCaddy } from './helpers/caddy.js';
+import { spawnServe, waitForListening, type CliProcess } from './helpers/cli.js';
+import { sleep } from './helpers/load.js';
+import { freePort } from './helpers/ports.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { tempDir } from './helpers/stack.js';
+
+const CADDY = findCaddy();
+if (!CADDY) console.warn('deploy-caddy: no caddy binary (apt-get install caddy, or set CADDY_PATH): these tests are skipped');
+
+interface Instance {
+  port: number;
+  dataDir: string;
+  proc: CliProcess;
+}
+
+describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
+  const caddy = CADDY!;
+  let sim: Simulator;
+  let simUrl: string;
+  let a: Instance;
+  let b: Instance;
+  let proxy: RunningCaddy;
+
+  async function startInstance(port: number, dataDir?: string): Promise<Instance> {
+    const dir = dataDir ?? (await tempDir());
+    const proc = spawnServe({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EVERCYCLE_BASE_URL: simUrl,
+      EVERCYCLE_DATA_DIR: dir,
+      EVERCYCLE_USERNAME: sim.demo.username,
+      EVERCYCLE_PASSWORD: sim.demo.password,
+      TRUST_PROXY: '127.0.0.1',
+      // The load below is one client: the per-client limit is not what this test is about.
+      RATE_LIMIT_MAX: '0',
+      DEFINITIONS_WATCH: 'false',
+      LOG_LEVEL: 'info',
+    });
+    await waitForListening(proc);
+    // Signed in by itself (service account) before it is put behind the proxy.
+    for (let i = 0; ; i++) {
+      const res = await rawRequest(`http://127.0.0.1:${port}`, 'GET', '/health');
+      if (res.json?.authenticated === true) break;
+      if (i > 200) throw new Error(`instance on ${port} did not sign in: ${res.text}`);
+      await sleep(25);
+    }
+    return { port, dataDir: dir, proc };
+  }
+
+  /** Request-log lines (one per completed request) of an instance. */
+  const requestLines = (inst: Instance) => inst.proc.logs().filter((l) => l.msg === 'request completed' || typeof l.request_id === 'string');
+
+  beforeAll(async () => {
+    sim = createSimulator();
+    simUrl = await sim.listen();
+    [a, b] = await Promise.all([startInstance(await freePort()), startInstance(await freePort())]);
+    proxy = await startCaddy(caddy, { a: `127.0.0.1:${a.port}`, b: `127.0.0.1:${b.port}` });
+  }, 60_000);
+
+  afterAll(async () => {
+    await proxy?.stop();
+    for (const inst of [a, b]) {
+      if (!inst) continue;
+      await inst.proc.stop();
+      await rm(inst.dataDir, { recursive: true, force: true });
+    }
+    await sim?.close();
+  });
+
+  it('is a valid Caddyfile for caddy validate, with the defaults and with a TLS site name', () => {
+    const plain = validateCaddyfile(caddy);
+    expect(plain.status, plain.output).toBe(0);
+    const tls = validateCaddyfile(caddy, { SITE_ADDRESS: 'api.example.com', GATEWAY_A: '127.0.0.1:5001', GATEWAY_B: '127.0.0.1:5002' });
+    expect(tls.status, tls.output).toBe(0);
+  });
+
+  it('spreads requests over both instances (round robin)', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `rr-${i}`);
+    for (const id of ids) {
+      const res = await rawRequest(proxy.url, 'GET', '/api/get-all?per_page=1', { headers: { 'x-request-id': id } });
+      expect(res.status, res.text).toBe(200);
+    }
+    await sleep(100);
+    const onA = requestLines(a).filter((l) => ids.includes(String(l.request_id))).length;
+    const onB = requestLines(b).filter((l) => ids.includes(String(l.request_id))).length;
+    expect(onA + onB).toBe(10);
+    expect(onA).toBeGreaterThanOrEqual(4);
+    expect(onB).toBeGreaterThanOrEqual(4);
+  });
+
+  it('logs the client address Caddy forwarded, not the socket peer, and never one the client wrote', async () => {
+    // The client connects to Caddy from 127.0.0.2; Caddy connects to the gateways from
+    // 127.0.0.1. So client_ip 127.0.0.2 can only come from X-Forwarded-For (TRUST_PROXY
+    // believes it from 127.0.0.1), and Caddy replaced the client's own forged entry.
+    const viaProxy = await rawRequest(proxy.url, 'GET', '/api/get-all?per_page=1', {
+      localAddress: '127.0.0.2',
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'xff-through-caddy' },
+    });
+    expect(viaProxy.status, viaProxy.text).toBe(200);
+
+    // Control: the same forged header sent straight to a gateway from 127.0.0.1 (a trusted
+    // proxy address) IS believed. So the result above is Caddy's doing, not the gateway
+    // ignoring the header; and 203.0.113.9 is not loopback, so without keys it gets 403.
+    const direct = await rawRequest(`http://127.0.0.1:${a.port}`, 'GET', '/api/get-all?per_page=1', {
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'xff-direct-trusted' },
+    });
+    expect(direct.status).toBe(403);
+
+    // And from an address that is not the named proxy, the header is ignored.
+    const untrusted = await rawRequest(`http://127.0.0.1:${a.port}`, 'GET', '/api/get-all?per_page=1', {
+      localAddress: '127.0.0.2',
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'xff-direct-untrusted' },
+    });
+    expect(untrusted.status, untrusted.text).toBe(200);
+
+    await sleep(100);
+    const line = (id: string) => [...requestLines(a), ...requestLines(b)].find((l) => l.request_id === id);
+    expect(line('xff-through-caddy')?.client_ip).toBe('127.0.0.2');
+    expect(line('xff-direct-trusted')?.client_ip).toBe('203.0.113.9');
+    expect(line('xff-direct-untrusted')?.client_ip).toBe('127.0.0.2');
+    const all = [...a.proc.stdout().split('\n'), ...b.proc.stdout().split('\n')];
+    expect(all.filter((l) => l.includes('xff-through-caddy') && l.includes('203.0.113.9'))).toEqual([]);
+  });
+
+  it('killing one instance under steady load fails only the requests in flight on it', async () => {
+    const CONCURRENCY = 10;
+    const DURATION_MS = 4_000;
+    const KILL_AT_MS = 1_500;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const { port } = new URL(proxy.url);
+    interface Outcome {
+      start: number;
+      end: number;
+      status: number | string;
+      id: string;
+    }
+    const outcomes: Outcome[] = [];
+    const get = (id: string): Promise<number | string> =>
+      new Promise((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/api/get-all?per_page=5', agent, headers: { 'x-request-id': id } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', (e) => resolve(e.message));
+        });
+        req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+      });
+
+    // Every upstream answer takes 100 ms, so several requests are always under way on the
+    // instance that is killed (without it they would last about a millisecond).
+    sim.faults.set('*', { latencyMs: 100 });
+    const t0 = performance.now();
+    let n = 0;
+    const loop = async (): Promise<void> => {
+      while (performance.now() - t0 < DURATION_MS) {
+        const id = `load-${n++}`;
+        const start = performance.now() - t0;
+        const status = await get(id);
+        outcomes.push({ start, end: performance.now() - t0, status, id });
+      }
+    };
+    let killedAt = 0;
+    const killer = (async () => {
+      await sleep(KILL_AT_MS);
+      killedAt = performance.now() - t0;
+      a.proc.child.kill('SIGKILL');
+    })();
+    try {
+      await Promise.all([...Array.from({ length: CONCURRENCY }, loop), killer]);
+    } finally {
+      sim.faults.clear();
+    }
+    agent.destroy();
+    await a.proc.exited;
+
+    const failures = outcomes.filter((o) => o.status !== 200);
+    const inFlightAtKill = outcomes.filter((o) => o.start <= killedAt && o.end >= killedAt);
+    const startedAfter = outcomes.filter((o) => o.start > killedAt);
+    await sleep(300); // pino writes the request lines asynchronously: let the last ones arrive
+    const servedByB = new Set(requestLines(b).map((l) => l.request_id));
+    const down = proxy.logs().find((l) => typeof l.ts === 'number' && String(l.host ?? '').endsWith(`:${a.port}`) && l.msg !== 'host is up');
+    console.log(
+      `deploy-caddy: ${outcomes.length} requests in ${DURATION_MS} ms at concurrency ${CONCURRENCY}; ` +
+        `instance killed at ${killedAt.toFixed(0)} ms with ${inFlightAtKill.length} requests in flight through Caddy ` +
+        `(${inFlightAtKill.filter((o) => !servedByB.has(o.id)).length} of them not on the survivor, i.e. on the killed one); ` +
+        `${failures.length} failed (${JSON.stringify(failures.map((f) => ({ status: f.status, start: Math.round(f.start), end: Math.round(f.end) })))}); ` +
+        `${startedAfter.length} started after the kill, all answered ${[...new Set(startedAfter.map((o) => o.status))].join(',')}; ` +
+        `first Caddy log about the dead instance: ${down ? JSON.stringify({ msg: down.msg, error: down.error }) : 'none'}`,
+    );
+
+    expect(outcomes.length).toBeGreaterThan(150);
+    // Only requests that were already under way when the instance died may fail: at most one
+    // per client loop, and each failed request started before the kill.
+    expect(failures.length).toBeLessThanOrEqual(CONCURRENCY);
+    for (const f of failures) expect(f.start).toBeLessThanOrEqual(killedAt);
+    // Every request started after the kill was answered (by the survivor).
+    expect(startedAfter.length).toBeGreaterThan(100);
+    expect(startedAfter.filter((o) => o.status !== 200)).toEqual([]);
+    // ...by the survivor: each of them has its request-log line there.
+    expect(startedAfter.filter((o) => !servedByB.has(o.id)).map((o) => o.id)).toEqual([]);
+  }, 30_000);
+
+  it('puts a restarted instance back into the rotation once /ready answers', async () => {
+    const revived = await startInstance(a.port, a.dataDir);
+    a = revived;
+    const listeningAt = performance.now();
+    let backAfterMs = -1;
+    for (let i = 0; performance.now() - listeningAt < 10_000; i++) {
+      const id = `revive-${i}`;
+      const res = await rawRequest(proxy.url, 'GET', '/api/get-all?per_page=1', { headers: { 'x-request-id': id } });
+      expect(res.status, res.text).toBe(200);
+      if (requestLines(revived).some((l) => l.request_id === id)) {
+        backAfterMs = performance.now() - listeningAt;
+        break;
+      }
+      await sleep(50);
+    }
+    console.log(`deploy-caddy: restarted instance served again ${backAfterMs.toFixed(0)} ms after it was ready (health_interval 1s, fail_duration 2s)`);
+    expect(backAfterMs).toBeGreaterThanOrEqual(0);
+    // At most one health_interval (1 s) after the passive fail_duration (2 s, counted from
+    // the instance's last failed connection) has run out, plus scheduling slack.
+    expect(backAfterMs).toBeLessThan(5_000);
+  }, 30_000);
+});
