@@ -5,10 +5,10 @@
 import type { Logger } from 'pino';
 import type { Redis } from '../redis/connection.js';
 import { ClusterLock, type Lease } from './cluster-lock.js';
-import type { RedisTokenStore, TokensChanged } from './redis-store.js';
+import type { RedisTokenStore, RefreshHistory, TokensChanged } from './redis-store.js';
 import type { TokenSet } from './types.js';
 
-export type { Lease };
+export type { Lease, RefreshHistory };
 
 /** `saved`/`cleared`: another instance changed the shared tokens. `reconnected`: Redis is back; what it holds may have changed meanwhile. */
 export type SharedTokensEvent = 'saved' | 'cleared' | 'reconnected';
@@ -26,6 +26,12 @@ export interface TokenCoordinator {
   read(): Promise<TokenSet | null>;
   /** Store tokens obtained under `lease`; false when the lease had expired (nothing written). */
   commit(tokens: TokenSet, lease: Lease): Promise<boolean>;
+  /** Note that `refreshToken` goes upstream now, under `lease`; false when the lease had expired (do not send it). Throws when Redis is unreachable. */
+  markPresented(refreshToken: string, lease: Lease): Promise<boolean>;
+  /** Whether `refreshToken` was presented before (perhaps by an instance that died), and whether refresh tokens rotate. Throws when Redis is unreachable. */
+  refreshHistory(refreshToken: string): Promise<RefreshHistory>;
+  /** A refresh answer carried a new refresh token. Never throws. */
+  noteRotation(): Promise<void>;
   /** Store tokens only when none are stored (Redis came back empty); true when written. */
   seed(tokens: TokenSet): Promise<boolean>;
   /** Resolves at the next change message, or after timeoutMs. */
@@ -107,6 +113,18 @@ export class RedisTokenCoordinator implements TokenCoordinator {
 
   commit(tokens: TokenSet, lease: Lease): Promise<boolean> {
     return this.options.store.saveFenced(tokens, lease);
+  }
+
+  markPresented(refreshToken: string, lease: Lease): Promise<boolean> {
+    return this.options.store.markPresented(refreshToken, lease);
+  }
+
+  refreshHistory(refreshToken: string): Promise<RefreshHistory> {
+    return this.options.store.refreshHistory(refreshToken);
+  }
+
+  async noteRotation(): Promise<void> {
+    await this.options.store.noteRotation().catch((err: Error) => this.options.logger.warn({ reason: err.message }, 'could not note that refresh tokens rotate'));
   }
 
   seed(tokens: TokenSet): Promise<boolean> {

@@ -282,7 +282,7 @@ export class TokenManager {
             // Newer but stale too: renew from it (its refresh token is the current one).
           }
           this.lease = lease;
-          return await this.renewLocal();
+          return await this.renewLocal(await this.refreshSpent(coordinator));
         } finally {
           this.lease = null;
           await coordinator.release(lease);
@@ -305,6 +305,36 @@ export class TokenManager {
         if (this.isValid(taken)) return taken;
       }
     }
+  }
+
+  /**
+   * Whether the refresh token held now must not be presented: an instance sent it upstream
+   * and died before storing the answer, and this upstream rotates refresh tokens, so it was
+   * spent (presenting it again would be refused, or taken as token theft). A refresh token
+   * that does not rotate is presented again.
+   */
+  private async refreshSpent(coordinator: TokenCoordinator): Promise<boolean> {
+    if (!this.tokens) return false;
+    try {
+      const history = await coordinator.refreshHistory(this.tokens.refreshToken);
+      return history.presented && history.rotates;
+    } catch (err) {
+      throw redisDown(err);
+    }
+  }
+
+  /** With a coordinator: record under the lock that `refreshToken` goes upstream now (see refreshSpent). */
+  private async notePresented(refreshToken: string): Promise<void> {
+    const { coordinator } = this.options;
+    const lease = this.lease;
+    if (!coordinator || !lease) return;
+    let marked: boolean;
+    try {
+      marked = await coordinator.markPresented(refreshToken, lease);
+    } catch (err) {
+      throw redisDown(err);
+    }
+    if (!marked) throw new GatewayError(503, 'the cluster-wide token renewal lock expired before the refresh was sent; retry shortly', {}, { 'retry-after': '1' });
   }
 
   /** Another instance changed the shared tokens, or Redis is back: bring memory in step. */
@@ -349,19 +379,28 @@ export class TokenManager {
     return shared;
   }
 
-  private async renewLocal(): Promise<TokenSet> {
+  /** `refreshSpent`: skip the refresh, as if Evercycle had refused the refresh token (see refreshSpent()). */
+  private async renewLocal(refreshSpent = false): Promise<TokenSet> {
     const { credentials, logger } = this.options;
     const held = this.tokens;
     // A POST /api/auth that completes while this renewal is upstream replaces the tokens:
     // that newer sign-in wins over whatever this renewal brings back, and a refused
     // renewal must not throw it away.
     const superseded = (): TokenSet | null => (this.tokens && this.tokens !== held ? this.tokens : null);
-    if (held) {
+    if (held && refreshSpent) {
+      logger.warn('the refresh token was sent to Evercycle by a gateway instance that stopped before storing the answer; refresh tokens rotate, so it is not sent again');
+      if (!credentials) {
+        await this.forget();
+        throw new GatewayError(401, REFRESH_FAILED_MESSAGE);
+      }
+    } else if (held) {
       const block = this.refreshBlock;
       if (block && this.now() < block.until) throw cooldownError(block, this.now());
+      await this.notePresented(held.refreshToken);
       try {
         const result = await observed(this.options.auth.refresh(held.refreshToken), (outcome) => this.options.observer?.onRefresh(outcome));
         this.refreshBlock = null;
+        if (result.RefreshToken && result.RefreshToken !== held.refreshToken) await this.options.coordinator?.noteRotation();
         const newer = superseded();
         if (newer) return newer;
         logger.info('Evercycle token refreshed');

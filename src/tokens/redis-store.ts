@@ -7,6 +7,7 @@
 // Like the file, the record is ignored for another upstream: tokens never travel to another
 // server. load() never throws (the TokenStore contract); read() does, so the coordinator can
 // tell "no tokens" from "Redis is down".
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Redis } from '../redis/connection.js';
@@ -47,6 +48,20 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
+// KEYS[1] presented, KEYS[2] lock; ARGV[1] fingerprint, ARGV[2] lease value.
+const MARK_PRESENTED = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`;
+
+/** What is known about presenting a refresh token (see RedisTokenStore.markPresented). */
+export interface RefreshHistory {
+  /** An instance presented this refresh token under the lock; its answer may never have been stored. */
+  presented: boolean;
+  /** A refresh answer has carried a new refresh token: this upstream retires the ones it receives. */
+  rotates: boolean;
+}
+
 export interface RedisTokenStoreOptions {
   redis: Redis;
   /** EVERCYCLE_REDIS_PREFIX. */
@@ -63,6 +78,8 @@ export interface RedisTokenStoreOptions {
 export class RedisTokenStore implements TokenStore {
   readonly key: string;
   readonly channel: string;
+  private readonly presentedKey: string;
+  private readonly rotatesKey: string;
   private readonly logger: Logger;
   /** Writes run one after another, so the record ends with the last one asked for. */
   private writes: Promise<unknown> = Promise.resolve();
@@ -70,6 +87,8 @@ export class RedisTokenStore implements TokenStore {
   constructor(private readonly options: RedisTokenStoreOptions) {
     this.key = `${options.prefix}tokens`;
     this.channel = `${options.prefix}tokens:changed`;
+    this.presentedKey = `${options.prefix}tokens:presented`;
+    this.rotatesKey = `${options.prefix}tokens:rotates`;
     this.logger = options.logger;
   }
 
@@ -135,6 +154,26 @@ export class RedisTokenStore implements TokenStore {
     return this.serialized(async () => (await this.options.redis.set(this.key, this.record(tokens), 'NX')) === 'OK');
   }
 
+  /**
+   * Note, under `lease`, that `refreshToken` is about to be presented upstream (only its
+   * SHA-256 is stored). An instance that dies before storing the answer leaves this behind,
+   * so the next renewer knows the token may already be spent. False when the lease expired.
+   */
+  async markPresented(refreshToken: string, lease: Lease): Promise<boolean> {
+    return (await this.options.redis.eval(MARK_PRESENTED, 2, this.presentedKey, lease.key, fingerprint(refreshToken), lease.token)) === 1;
+  }
+
+  /** Remember that this upstream rotates refresh tokens (a refresh answer carried a new one). */
+  async noteRotation(): Promise<void> {
+    await this.options.redis.set(this.rotatesKey, '1');
+  }
+
+  /** Whether `refreshToken` was presented before, and whether refresh tokens rotate. Throws when Redis is unreachable. */
+  async refreshHistory(refreshToken: string): Promise<RefreshHistory> {
+    const [presented, rotates] = await this.options.redis.mget(this.presentedKey, this.rotatesKey);
+    return { presented: presented === fingerprint(refreshToken), rotates: rotates === '1' };
+  }
+
   clear(): Promise<void> {
     return this.serialized(async () => {
       await this.options.redis.multi().del(this.key).publish(this.channel, this.message('cleared')).exec();
@@ -161,4 +200,8 @@ export class RedisTokenStore implements TokenStore {
   private message(event: TokensChanged['event']): string {
     return JSON.stringify({ event, by: this.options.instanceId } satisfies TokensChanged);
   }
+}
+
+function fingerprint(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('hex');
 }
