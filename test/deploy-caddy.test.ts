@@ -1,8 +1,9 @@
 // deploy/Caddyfile, exercised: the system's caddy load-balancing two real gateway
-// processes (`node dist/cli/main.js serve`) in front of one simulator, all on loopback.
-// What it shows: killing one instance under a steady load fails only requests that were
-// in flight on it, and the gateways log the client's address as Caddy forwarded it, never
-// one the client wrote itself.
+// processes (`node dist/cli/main.js serve`) sharing one Redis, in front of one simulator,
+// all on loopback. What it shows: killing one instance under a steady load of reads and
+// creates loses no read, fails only creates that were in flight on it and creates nothing
+// twice; and the gateways log the client's address as Caddy forwarded it, never one the
+// client wrote itself.
 import http from 'node:http';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +13,12 @@ import { spawnServe, waitForListening, type CliProcess } from './helpers/cli.js'
 import { sleep } from './helpers/load.js';
 import { freePort } from './helpers/ports.js';
 import { rawRequest } from './helpers/raw-http.js';
+import { HAVE_REDIS, NO_REDIS_REASON, startRedis, type RedisServer } from './helpers/redis.js';
 import { tempDir } from './helpers/stack.js';
 
 const CADDY = findCaddy();
 if (!CADDY) console.warn('deploy-caddy: no caddy binary (apt-get install caddy, or set CADDY_PATH): these tests are skipped');
+if (!HAVE_REDIS) console.warn(`deploy-caddy: skipped: ${NO_REDIS_REASON}`);
 
 interface Instance {
   port: number;
@@ -23,8 +26,9 @@ interface Instance {
   proc: CliProcess;
 }
 
-describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
+describe.skipIf(!CADDY || !HAVE_REDIS)('deploy/Caddyfile in front of two gateways', () => {
   const caddy = CADDY!;
+  let redis: RedisServer;
   let sim: Simulator;
   let simUrl: string;
   let a: Instance;
@@ -38,6 +42,7 @@ describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
       HOST: '127.0.0.1',
       EVERCYCLE_BASE_URL: simUrl,
       EVERCYCLE_DATA_DIR: dir,
+      EVERCYCLE_REDIS_URL: redis.url,
       EVERCYCLE_USERNAME: sim.demo.username,
       EVERCYCLE_PASSWORD: sim.demo.password,
       TRUST_PROXY: '127.0.0.1',
@@ -61,6 +66,7 @@ describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
   const requestLines = (inst: Instance) => inst.proc.logs().filter((l) => l.msg === 'request completed' || typeof l.request_id === 'string');
 
   beforeAll(async () => {
+    redis = await startRedis();
     sim = createSimulator();
     simUrl = await sim.listen();
     [a, b] = await Promise.all([startInstance(await freePort()), startInstance(await freePort())]);
@@ -75,6 +81,7 @@ describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
       await rm(inst.dataDir, { recursive: true, force: true });
     }
     await sim?.close();
+    await redis?.stop();
   });
 
   it('is a valid Caddyfile for caddy validate, with the defaults and with a TLS site name', () => {
@@ -132,40 +139,56 @@ describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
     expect(all.filter((l) => l.includes('xff-through-caddy') && l.includes('203.0.113.9'))).toEqual([]);
   });
 
-  it('killing one instance under steady load fails only the requests in flight on it', async () => {
-    const CONCURRENCY = 10;
+  it('killing one instance under steady load loses no read, fails only creates in flight on it, and creates nothing twice', async () => {
+    const READERS = 7;
+    const WRITERS = 3;
     const DURATION_MS = 4_000;
     const KILL_AT_MS = 1_500;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: READERS + WRITERS });
     const { port } = new URL(proxy.url);
     interface Outcome {
+      kind: 'read' | 'create';
       start: number;
       end: number;
       status: number | string;
       id: string;
     }
     const outcomes: Outcome[] = [];
-    const get = (id: string): Promise<number | string> =>
+    const send = (id: string, kind: Outcome['kind']): Promise<number | string> =>
       new Promise((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/api/get-all?per_page=5', agent, headers: { 'x-request-id': id } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', (e) => resolve(e.message));
-        });
+        const create = kind === 'create';
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            agent,
+            method: create ? 'POST' : 'GET',
+            path: create ? '/api/create' : '/api/get-all?per_page=5',
+            headers: { 'x-request-id': id, ...(create && { 'content-type': 'application/json' }) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+            res.on('error', (e) => resolve(e.message));
+          },
+        );
         req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+        // The request id is the serial number: each create can be found afterwards.
+        req.end(create ? JSON.stringify({ asset_type_id: 1, make: 'Caddy', model: 'Kill test', serial_number: id, year: 2024 }) : undefined);
       });
 
     // Every upstream answer takes 100 ms, so several requests are always under way on the
     // instance that is killed (without it they would last about a millisecond).
     sim.faults.set('*', { latencyMs: 100 });
+    const runId = Date.now().toString(36);
     const t0 = performance.now();
     let n = 0;
-    const loop = async (): Promise<void> => {
+    const loop = async (kind: Outcome['kind']): Promise<void> => {
       while (performance.now() - t0 < DURATION_MS) {
-        const id = `load-${n++}`;
+        const id = `${kind}-${runId}-${n++}`;
         const start = performance.now() - t0;
-        const status = await get(id);
-        outcomes.push({ start, end: performance.now() - t0, status, id });
+        const status = await send(id, kind);
+        outcomes.push({ kind, start, end: performance.now() - t0, status, id });
       }
     };
     let killedAt = 0;
@@ -175,38 +198,57 @@ describe.skipIf(!CADDY)('deploy/Caddyfile in front of two gateways', () => {
       a.proc.child.kill('SIGKILL');
     })();
     try {
-      await Promise.all([...Array.from({ length: CONCURRENCY }, loop), killer]);
+      await Promise.all([...Array.from({ length: READERS }, () => loop('read')), ...Array.from({ length: WRITERS }, () => loop('create')), killer]);
     } finally {
       sim.faults.clear();
     }
     agent.destroy();
     await a.proc.exited;
 
-    const failures = outcomes.filter((o) => o.status !== 200);
-    const inFlightAtKill = outcomes.filter((o) => o.start <= killedAt && o.end >= killedAt);
+    const reads = outcomes.filter((o) => o.kind === 'read');
+    const creates = outcomes.filter((o) => o.kind === 'create');
+    const ok = (o: Outcome) => o.status === 200 || o.status === 201;
+    const failed = (list: Outcome[]) => list.filter((o) => !ok(o));
+    const inFlight = (list: Outcome[]) => list.filter((o) => o.start <= killedAt && o.end >= killedAt);
     const startedAfter = outcomes.filter((o) => o.start > killedAt);
+    // Every serial number the simulator holds now, by how often.
+    const stored = new Map<string, number>();
+    for (let page = 1; ; page++) {
+      const res = await rawRequest(proxy.url, 'GET', `/api/get-all?per_page=500&page_num=${page}`);
+      expect(res.status, res.text).toBe(200);
+      const rows = (res.json.data.data ?? res.json.data) as { serial_number?: string }[];
+      for (const row of rows) if (row.serial_number?.includes(runId)) stored.set(row.serial_number, (stored.get(row.serial_number) ?? 0) + 1);
+      if (rows.length < 500) break;
+    }
     await sleep(300); // pino writes the request lines asynchronously: let the last ones arrive
     const servedByB = new Set(requestLines(b).map((l) => l.request_id));
     const down = proxy.logs().find((l) => typeof l.ts === 'number' && String(l.host ?? '').endsWith(`:${a.port}`) && l.msg !== 'host is up');
     console.log(
-      `deploy-caddy: ${outcomes.length} requests in ${DURATION_MS} ms at concurrency ${CONCURRENCY}; ` +
-        `instance killed at ${killedAt.toFixed(0)} ms with ${inFlightAtKill.length} requests in flight through Caddy ` +
-        `(${inFlightAtKill.filter((o) => !servedByB.has(o.id)).length} of them not on the survivor, i.e. on the killed one); ` +
-        `${failures.length} failed (${JSON.stringify(failures.map((f) => ({ status: f.status, start: Math.round(f.start), end: Math.round(f.end) })))}); ` +
+      `deploy-caddy: ${outcomes.length} requests (${reads.length} reads, ${creates.length} creates) in ${DURATION_MS} ms from ${READERS + WRITERS} clients; ` +
+        `instance killed at ${killedAt.toFixed(0)} ms with ${inFlight(reads).length} reads and ${inFlight(creates).length} creates in flight through Caddy; ` +
+        `failed: ${failed(reads).length} reads, ${failed(creates).length} creates ${JSON.stringify(failed(creates).map((f) => f.status))}; ` +
         `${startedAfter.length} started after the kill, all answered ${[...new Set(startedAfter.map((o) => o.status))].join(',')}; ` +
+        `${stored.size} assets created, none twice: ${[...stored.values()].every((c) => c === 1)}; ` +
         `first Caddy log about the dead instance: ${down ? JSON.stringify({ msg: down.msg, error: down.error }) : 'none'}`,
     );
 
-    expect(outcomes.length).toBeGreaterThan(150);
-    // Only requests that were already under way when the instance died may fail: at most one
-    // per client loop, and each failed request started before the kill.
-    expect(failures.length).toBeLessThanOrEqual(CONCURRENCY);
-    for (const f of failures) expect(f.start).toBeLessThanOrEqual(killedAt);
-    // Every request started after the kill was answered (by the survivor).
+    expect(reads.length).toBeGreaterThan(100);
+    expect(creates.length).toBeGreaterThan(40);
+    // Reads in flight on the killed instance are tried again on the other one by Caddy
+    // (it retries a GET whose instance failed mid-way): no read is lost.
+    expect(failed(reads)).toEqual([]);
+    // A create is never sent twice: one in flight on the killed instance fails (502: it may
+    // have reached Evercycle), at most one per writing client, and only one started before the kill.
+    expect(failed(creates).length).toBeLessThanOrEqual(WRITERS);
+    for (const f of failed(creates)) expect(f.start).toBeLessThanOrEqual(killedAt);
+    // Every request started after the kill was answered, by the survivor.
     expect(startedAfter.length).toBeGreaterThan(100);
-    expect(startedAfter.filter((o) => o.status !== 200)).toEqual([]);
-    // ...by the survivor: each of them has its request-log line there.
+    expect(startedAfter.filter((o) => !ok(o))).toEqual([]);
     expect(startedAfter.filter((o) => !servedByB.has(o.id)).map((o) => o.id)).toEqual([]);
+    // Nothing created twice; every answered create is there once; a failed one at most once.
+    expect([...stored.values()].filter((c) => c !== 1)).toEqual([]);
+    for (const c of creates.filter(ok)) expect(stored.get(c.id), c.id).toBe(1);
+    expect(stored.size).toBeLessThanOrEqual(creates.length);
   }, 30_000);
 
   it('puts a restarted instance back into the rotation once /ready answers', async () => {
