@@ -57,6 +57,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     // Read at scrape time, once the breaker and the token manager below exist.
     tokenExpiresInS: () => tokens.status().expiresInS,
     circuitState: () => breaker.state,
+    redisUp: settings.redisUrl && !options.store ? () => redisStatus?.() === 'up' : undefined,
   });
   const definitions = new LiveDefinitions({ dir: settings.apisDir, initial, logger, onReload: (result) => metrics.definitionsReloaded(result) });
 

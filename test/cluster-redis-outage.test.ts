@@ -62,6 +62,9 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     const ready = await rawRequest(a.url, 'GET', '/ready');
     expect(ready.json).toMatchObject({ status: 'error', message: expect.stringMatching(/^Redis is unreachable/) });
     expect((await health(b.url)).redis).toBe('down');
+    // The metric and the status page say it too.
+    expect((await rawRequest(a.url, 'GET', '/metrics')).text).toMatch(/^evercycle_gateway_redis_up 0$/m);
+    expect((await rawRequest(a.url, 'GET', '/')).text).toMatch(/id="redis" class="bad">unreachable/);
     const duringOutage = statuses.length;
     await new Promise((r) => setTimeout(r, 1000));
     expect(statuses.length).toBeGreaterThan(duringOutage); // still serving
@@ -74,6 +77,8 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     );
     console.log(`cluster-redis-outage: ${statuses.length} calls during the test; /ready 200 on both ${recoveredMs} ms after Redis restarted`);
     expect((await health(a.url)).redis).toBe('up');
+    expect((await rawRequest(a.url, 'GET', '/metrics')).text).toMatch(/^evercycle_gateway_redis_up 1$/m);
+    expect((await rawRequest(a.url, 'GET', '/')).text).toMatch(/id="redis" class="ok">reachable/);
     expect(a.logs.text).toMatch(/connected to Redis/);
     await new Promise((r) => setTimeout(r, 200));
     running = false;

@@ -29,6 +29,8 @@ export interface GatewayMetricsOptions {
   tokenExpiresInS: () => number | null;
   /** Read at scrape time. */
   circuitState: () => BreakerState;
+  /** With EVERCYCLE_REDIS_URL: whether Redis is reachable now. Read at scrape time; no metric without Redis. */
+  redisUp?: (() => boolean) | undefined;
 }
 
 /** A request the gateway answered (or whose client went away: status 499). Values must be bounded (labels.ts). */
@@ -120,6 +122,17 @@ export class GatewayMetrics {
         for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
       },
     });
+    const { redisUp } = options;
+    if (redisUp) {
+      new Gauge({
+        name: name('redis_up'),
+        help: 'Whether the Redis shared by the gateway instances (EVERCYCLE_REDIS_URL) is reachable: 1 or 0.',
+        registers,
+        collect() {
+          this.set(redisUp() ? 1 : 0);
+        },
+      });
+    }
     this.circuitOpens = new Counter({
       name: name('circuit_opens_total'),
       help: 'Times the upstream circuit breaker opened (a probe that fails reopens it, and counts again).',

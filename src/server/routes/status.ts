@@ -16,6 +16,7 @@ export function statusRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       authenticated: token.authenticated,
       tokenExpiresInS: token.expiresInS,
       signinBlocked: token.signinBlocked,
+      redis: deps.redis?.(),
       apis: deps.definitions().list(),
       definitions: deps.definitionsStatus?.(),
       now: new Date().toISOString(),
