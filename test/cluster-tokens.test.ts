@@ -47,6 +47,13 @@ describe.skipIf(!HAVE_REDIS)('shared session across gateway instances', () => {
     expect(res.status).toBe(200);
   }
 
+  async function waitForCondition(condition: () => boolean): Promise<void> {
+    for (let i = 0; !condition(); i++) {
+      if (i > 300) throw new Error('condition never held');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** N calls, alternating between the two instances, all at once. */
   const burst = (a: StartedGateway, b: StartedGateway) => Promise.all(Array.from({ length: N }, (_, i) => getAll((i % 2 ? b : a).url)));
 
@@ -98,6 +105,32 @@ describe.skipIf(!HAVE_REDIS)('shared session across gateway instances', () => {
     expect(results.map((r) => r.status)).toEqual(Array(N).fill(200));
     expect(count(sim.calls(), REFRESH)).toBeLessThanOrEqual(1);
     expect(count(sim.calls(), SIGNIN)).toBeLessThanOrEqual(2);
+  });
+
+  it('a sign-in on one instance during a refresh on the other waits for it, and its session wins on both', async () => {
+    const { clock, sim, a, b } = await cluster();
+    await signInOn(a, sim.demo); // sees every organisation
+    await waitForHealth(b.url, (h) => h.authenticated);
+    clock.advanceS(3600);
+    sim.faults.set('POST /v1/auth/refresh', { latencyMs: 500 });
+    const refreshing = getAll(a.url);
+    await waitForCondition(() => count(sim.calls(), REFRESH) === 1);
+    // Meanwhile someone signs the gateway in as another account, through the other instance.
+    const started = performance.now();
+    await signInOn(b, { username: 'it-admin@northwind.example', password: 'secret' }); // sees organisation 2 only
+    const signInMs = performance.now() - started;
+    expect((await refreshing).status).toBe(200);
+    sim.faults.clear('POST /v1/auth/refresh');
+    // The sign-in waited for the refresh to finish (it holds the cluster lock), then stored
+    // its session last: the old account's refreshed tokens cannot come back over it.
+    expect(signInMs).toBeGreaterThan(300);
+    for (const gw of [a, b]) {
+      const res = await rawRequest(gw.url, 'GET', '/api/get-all?per_page=50');
+      expect(res.status).toBe(200);
+      const rows = (res.json.data.data ?? res.json.data) as { organization_id: number }[];
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.organization_id))).toEqual(new Set([2]));
+    }
   });
 
   it('signing out on one instance signs the other out too', async () => {

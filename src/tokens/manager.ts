@@ -131,20 +131,22 @@ export class TokenManager {
       const retryAfter = Math.ceil((wait.until - this.now()) / 1000);
       throw new GatewayError(429, `too many failed sign-ins for this user; retry in ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });
     }
-    let result: AuthResult;
-    try {
-      result = await this.serialSignIn(username, password, 'client', requestId);
-    } catch (err) {
-      if (err instanceof AuthRejectedError) {
-        const failures = (wait?.failures ?? 0) + 1;
-        const backoffMs = failures < 2 ? 0 : this.signinBackoff(failures - 1);
-        if (this.manualBackoff.size >= MAX_TRACKED_USERS) this.manualBackoff.clear();
-        this.manualBackoff.set(user, { failures, until: this.now() + backoffMs });
+    await this.underClusterLock(async () => {
+      let result: AuthResult;
+      try {
+        result = await this.serialSignIn(username, password, 'client', requestId);
+      } catch (err) {
+        if (err instanceof AuthRejectedError) {
+          const failures = (wait?.failures ?? 0) + 1;
+          const backoffMs = failures < 2 ? 0 : this.signinBackoff(failures - 1);
+          if (this.manualBackoff.size >= MAX_TRACKED_USERS) this.manualBackoff.clear();
+          this.manualBackoff.set(user, { failures, until: this.now() + backoffMs });
+        }
+        throw err;
       }
-      throw err;
-    }
-    this.manualBackoff.delete(user);
-    await this.adopt(result, result.RefreshToken!);
+      this.manualBackoff.delete(user);
+      await this.adopt(result, result.RefreshToken!);
+    });
     // A human just supplied working credentials: lift any back-off from earlier failures.
     this.signinFailures = 0;
     this.nextSigninAt = 0;
@@ -163,17 +165,20 @@ export class TokenManager {
    */
   async signOut(): Promise<{ hadTokens: boolean; resignsIn: boolean }> {
     await this.renewing?.catch(() => {});
-    const hadTokens = this.tokens !== null;
-    this.tokens = null;
-    this.refused = null;
-    this.refreshBlock = null;
-    clearTimeout(this.proactiveTimer);
-    try {
-      await this.options.store.clear();
-    } catch (err) {
-      this.options.logger.error({ reason: (err as Error).message }, 'could not remove the stored tokens');
-      throw new GatewayError(500, 'signed out in memory, but the stored tokens could not be removed: they come back at the next start');
-    }
+    let hadTokens = false;
+    await this.underClusterLock(async () => {
+      hadTokens = this.tokens !== null;
+      this.tokens = null;
+      this.refused = null;
+      this.refreshBlock = null;
+      clearTimeout(this.proactiveTimer);
+      try {
+        await this.options.store.clear();
+      } catch (err) {
+        this.options.logger.error({ reason: (err as Error).message }, 'could not remove the stored tokens');
+        throw new GatewayError(500, 'signed out in memory, but the stored tokens could not be removed: they come back at the next start');
+      }
+    });
     this.options.logger.info({ service_account: this.hasCredentials }, 'signed out of Evercycle; tokens dropped');
     return { hadTokens, resignsIn: this.hasCredentials && !this.signinPaused };
   }
@@ -291,7 +296,7 @@ export class TokenManager {
       if (!waited) this.options.logger.debug('another gateway instance is renewing the Evercycle token; waiting for it');
       waited = true;
       if (Date.now() >= giveUpAt) {
-        throw new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
+        throw busyElsewhere();
       }
       await coordinator.waitForChange(Math.min(coordinator.pollMs, giveUpAt - Date.now()));
       let shared: TokenSet | null;
@@ -304,6 +309,35 @@ export class TokenManager {
         const taken = this.take(shared);
         if (this.isValid(taken)) return taken;
       }
+    }
+  }
+
+  /**
+   * Run a client sign-in or sign-out holding the cluster-wide renewal lock (with a
+   * coordinator), so it cannot interleave with a renewal on another instance: a refresh
+   * that started before would otherwise store the old session over the new one.
+   */
+  private async underClusterLock(task: () => Promise<void>): Promise<void> {
+    const { coordinator } = this.options;
+    if (!coordinator) return task();
+    const giveUpAt = Date.now() + 2 * coordinator.lockTtlMs + 1000;
+    let lease: Lease | null;
+    for (;;) {
+      try {
+        lease = await coordinator.acquire();
+      } catch (err) {
+        throw redisDown(err);
+      }
+      if (lease) break;
+      if (Date.now() >= giveUpAt) throw busyElsewhere();
+      await coordinator.waitForChange(Math.min(coordinator.pollMs, giveUpAt - Date.now()));
+    }
+    this.lease = lease;
+    try {
+      await task();
+    } finally {
+      this.lease = null;
+      await coordinator.release(lease);
     }
   }
 
@@ -568,6 +602,10 @@ function observed<T>(call: Promise<T>, report: (outcome: AuthOutcome) => void): 
       throw err;
     },
   );
+}
+
+function busyElsewhere(): GatewayError {
+  return new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
 }
 
 function redisDown(err: unknown): GatewayError {
