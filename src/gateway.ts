@@ -82,8 +82,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let coordinator: RedisTokenCoordinator | undefined;
   let redisStatus: (() => 'up' | 'down') | undefined;
   if (!store && settings.redisUrl) {
-    const redis = createRedis({ url: settings.redisUrl, logger, role: 'tokens' });
-    const subscriber = createRedis({ url: settings.redisUrl, logger, role: 'subscriber' });
+    const redis = createRedis({ url: settings.redisUrl, logger, role: 'tokens', whenDown: 'tokens held in memory keep serving until they expire, none can be renewed' });
+    const subscriber = createRedis({ url: settings.redisUrl, logger, role: 'subscriber', whenDown: 'token changes are picked up once it is back' });
     redisClients.push(redis, subscriber);
     // Best effort, so the shared tokens are loaded before serving; a Redis down at start is
     // no reason not to start (calls answer 503 until it is back).

@@ -91,8 +91,8 @@ describe.skipIf(!HAVE_REDIS)('two gateways sharing one Redis', () => {
       expect(res.status).toBe(200);
     }
     for (const gw of [a, b]) {
-      await waitForLog(gw, /^rate limits NOT enforced while Redis is unreachable/);
-      expect(gw.logs.entries().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('rate limits NOT enforced')).length).toBe(1);
+      await waitForLog(gw, /^Redis unreachable: rate limits are NOT enforced/);
+      expect(gw.logs.entries().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Redis unreachable: rate limits are NOT enforced')).length).toBe(1);
     }
 
     await redis.start();

@@ -11,9 +11,11 @@ export interface RedisOptions {
   logger: Logger;
   /** Shown in logs and as the Redis CLIENT name: "tokens", "rate-limit", "subscriber"... */
   role: string;
+  /** What the outage means for this connection's users, for the log line (default: nothing more). */
+  whenDown?: string;
 }
 
-export function createRedis({ url, logger, role }: RedisOptions): Redis {
+export function createRedis({ url, logger, role, whenDown }: RedisOptions): Redis {
   const redis = new Redis(url, {
     connectionName: `evercycle-gateway:${role}`,
     enableOfflineQueue: false,
@@ -29,7 +31,7 @@ export function createRedis({ url, logger, role }: RedisOptions): Redis {
     state = 'up';
   });
   redis.on('error', (err: Error) => {
-    if (state !== 'down') logger.error({ redis: role, err: err.message }, 'Redis unreachable: tokens held in memory keep working; retrying');
+    if (state !== 'down') logger.error({ redis: role, err: err.message }, `Redis unreachable${whenDown ? `: ${whenDown}` : ''}; reconnecting`);
     state = 'down';
   });
   return redis;

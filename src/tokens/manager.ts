@@ -608,8 +608,9 @@ function busyElsewhere(): GatewayError {
   return new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
 }
 
-function redisDown(err: unknown): GatewayError {
-  return new GatewayError(503, `Redis is unreachable (${(err as Error).message}): the Evercycle token cannot be renewed now`, {}, { 'retry-after': '1' });
+/** `_cause` is not shown: ioredis's messages speak of streams and queues, not of what the caller can do. */
+function redisDown(_cause: unknown): GatewayError {
+  return new GatewayError(503, 'Redis is unreachable: the Evercycle token cannot be renewed now; retry shortly', {}, { 'retry-after': '1' });
 }
 
 function cooldownError(block: { until: number; error: GatewayError }, now: number): GatewayError {

@@ -10,8 +10,8 @@
 //
 // Redis down: requests are served unlimited (fail open, the library's skipOnError) rather
 // than failed: the limiter protects the upstream from abuse, it must not become the outage.
-// One warning when the limits stop being enforced, one line when they are again; the
-// client reconnects by itself (src/redis/connection.ts).
+// One line when the limits stop being enforced, one when they are again; the client
+// reconnects by itself (src/redis/connection.ts).
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -69,16 +69,14 @@ export function installRateLimit(app: FastifyInstance, settings: RateLimitSettin
 function sharedCounters(app: FastifyInstance, url: string): Redis {
   // app.log is the pino logger the gateway was built with (buildApp's loggerInstance).
   const logger = app.log as unknown as Logger;
-  const redis = createRedis({ url, logger, role: 'rate-limit' });
-  // Logged on changes of state only: while Redis is down every request would say it.
-  let enforced = true;
+  const redis = createRedis({ url, logger, role: 'rate-limit', whenDown: 'rate limits are NOT enforced (requests are served without a limit)' });
+  let down = false;
   redis.on('error', () => {
-    if (enforced) logger.warn({ redis: 'rate-limit' }, 'rate limits NOT enforced while Redis is unreachable (requests are served without a limit)');
-    enforced = false;
+    down = true;
   });
   redis.on('ready', () => {
-    if (!enforced) logger.info({ redis: 'rate-limit' }, 'rate limits enforced again (Redis is back)');
-    enforced = true;
+    if (down) logger.info({ redis: 'rate-limit' }, 'rate limits enforced again (Redis is back)');
+    down = false;
   });
   app.addHook('onClose', async () => {
     // quit() waits for replies in flight; a client that is not connected has none.
