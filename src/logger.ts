@@ -45,5 +45,29 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (options.destination) return pino(base, options.destination);
   if (options.pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } });
-  return pino(base);
+  return pino(base, stdoutDestination());
+}
+
+/**
+ * stdout, written asynchronously: a request never waits for its log line to reach the
+ * terminal or pipe, and lines logged while a write is under way go out together in the
+ * next one. Bounded: if whatever reads stdout stops reading, lines beyond 16 MiB waiting
+ * are dropped (said once on stderr) rather than growing the heap. What is still waiting
+ * when the process exits is written synchronously first.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: 16 * 1024 * 1024 });
+  let dropped = false;
+  dest.on('drop', () => {
+    if (!dropped) process.stderr.write('log lines dropped: stdout is not being read fast enough\n');
+    dropped = true;
+  });
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // Nothing more can be done at exit (stdout closed).
+    }
+  });
+  return dest;
 }

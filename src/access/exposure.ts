@@ -2,17 +2,21 @@
 // the operator opts out with a setting whose name says it is insecure. Pure.
 import { BlockList, isIP } from 'node:net';
 
+// Built once: isLoopbackHost runs for every request of a gateway without keys.
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
 /** Whether HOST binds loopback only: 127.0.0.0/8, ::1 (and its IPv4-mapped forms), localhost. */
 export function isLoopbackHost(host: string): boolean {
+  // The addresses a local client has, without the parsing below.
+  if (host === '127.0.0.1' || host === '::1' || host === '::ffff:127.0.0.1') return true;
   const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost') return true;
   const family = isIP(h);
   if (family === 0) return false; // any other name may resolve to anything
-  const loopback = new BlockList();
-  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-  loopback.addAddress('::1', 'ipv6');
   // check() matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
-  return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
+  return LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 export type ExposureDecision =

@@ -12,7 +12,7 @@ export interface MappedResponse {
 export function parseUpstreamBody(body: Buffer, contentType: string | undefined): unknown {
   if (body.length === 0) return null;
   const text = body.toString('utf8');
-  const declaredJson = contentType === undefined || /[/+]json\b/i.test(contentType);
+  const declaredJson = contentType === undefined || JSON_TYPE.test(contentType);
   if (declaredJson) {
     try {
       return JSON.parse(text) as unknown;
@@ -33,6 +33,37 @@ export function upstreamMessage(details: unknown): string | undefined {
     if (typeof value === 'string' && value.trim() !== '') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
   }
   return undefined;
+}
+
+const ENVELOPE_HEAD = Buffer.from('{"status":"success","data":');
+const ENVELOPE_TAIL = Buffer.from('}');
+const JSON_TYPE = /[/+]json\b/i;
+
+/**
+ * The success envelope of a 2xx JSON answer as bytes, built around the upstream's own
+ * bytes instead of parsing them and serialising them again (the common case, and most of
+ * a large page's cost). Only for a body that is plainly one JSON object or array: it
+ * declares JSON and starts with `{` or `[` and ends with the matching bracket (leading and
+ * trailing whitespace allowed). Anything else (empty, text, a mislabelled HTML page, a BOM)
+ * returns null and goes through mapUpstreamResponse, which parses it. A truncated body
+ * never gets here: the client refuses a body shorter than its Content-Length.
+ */
+export function successEnvelope(status: number, body: Buffer, contentType: string | undefined): { statusCode: number; bytes: Buffer } | null {
+  if (status < 200 || status >= 300 || status === 204 || status === 205) return null;
+  if (contentType !== undefined && !JSON_TYPE.test(contentType)) return null;
+  let first = 0;
+  let last = body.length - 1;
+  while (first <= last && isJsonSpace(body[first]!)) first++;
+  while (last >= first && isJsonSpace(body[last]!)) last--;
+  if (first >= last) return null;
+  const open = body[first];
+  const close = body[last];
+  if (!((open === 0x7b && close === 0x7d) || (open === 0x5b && close === 0x5d))) return null;
+  return { statusCode: status, bytes: Buffer.concat([ENVELOPE_HEAD, body, ENVELOPE_TAIL], ENVELOPE_HEAD.length + body.length + ENVELOPE_TAIL.length) };
+}
+
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
 export function mapUpstreamResponse(status: number, body: Buffer, contentType: string | undefined, retryAfter?: string): MappedResponse {

@@ -9,7 +9,7 @@ import type { TokenSet } from '../../tokens/types.js';
 import { resolveCallOptions, type CallOptions } from '../../upstream/call-options.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { mapUpstreamError } from '../../upstream/error-map.js';
-import { mapUpstreamResponse } from '../../upstream/response-map.js';
+import { mapUpstreamResponse, successEnvelope } from '../../upstream/response-map.js';
 import { VERSION } from '../../version.js';
 import { isJsonContentType, readJsonBody } from '../body.js';
 import type { GatewayDeps } from '../deps.js';
@@ -20,6 +20,8 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Upstream response headers worth passing on; everything else (Set-Cookie included) stays behind. */
 const PASSED_RESPONSE_HEADERS = ['retry-after', 'link', 'x-total-count'] as const;
 const USER_AGENT = `evercycle-gateway/${VERSION}`;
+/** What Fastify sets for an object it serialises: the same for an envelope built from bytes. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export function proxyRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   // Timeouts and retry policy per definition, worked out once per definition object.
@@ -121,12 +123,15 @@ async function proxy(
     res = await send(tokens);
   }
 
-  const retryAfter = res.headers['retry-after'];
-  const mapped = mapUpstreamResponse(res.status, res.body, res.headers['content-type'] as string | undefined, typeof retryAfter === 'string' ? retryAfter : undefined);
   for (const header of PASSED_RESPONSE_HEADERS) {
     const value = res.headers[header];
     if (typeof value === 'string') reply.header(header, value);
   }
+  const contentType = res.headers['content-type'] as string | undefined;
+  const envelope = successEnvelope(res.status, res.body, contentType);
+  if (envelope) return reply.code(envelope.statusCode).type(JSON_CONTENT_TYPE).send(envelope.bytes);
+  const retryAfter = res.headers['retry-after'];
+  const mapped = mapUpstreamResponse(res.status, res.body, contentType, typeof retryAfter === 'string' ? retryAfter : undefined);
   return reply.code(mapped.statusCode).send(mapped.payload);
 }
 
