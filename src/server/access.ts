@@ -42,17 +42,18 @@ export function installAccessControl(app: FastifyInstance, deps: GatewayDeps): v
     if (deps.settings.insecureNoAuth) return;
     // No keys: loopback clients only, judged on the client's address as resolved through
     // TRUST_PROXY, so a reverse proxy on this machine does not make remote callers local.
-    app.addHook('onRequest', async (request) => {
-      if (targetOf(request, deps).kind !== 'open' && !isLoopbackHost(request.ip)) throw new GatewayError(403, LOOPBACK_ONLY_MESSAGE);
+    app.addHook('onRequest', (request, _reply, done) => {
+      done(targetOf(request, deps).kind !== 'open' && !isLoopbackHost(request.ip) ? new GatewayError(403, LOOPBACK_ONLY_MESSAGE) : undefined);
     });
     return;
   }
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     // Two Authorization headers are ambiguous (Node would silently keep the first): no key.
     const key = countHeader(request.raw.rawHeaders, 'authorization') > 1 ? '' : presentedKey(request.headers);
     request.client = key ? (keys.find(key) ?? null) : null;
     if (key !== null && !request.client) request.keyRejected = true;
+    done();
   });
 
   app.addHook('preParsing', async (request, _reply, payload) => {

@@ -30,7 +30,7 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
     // A client that stalls mid-request (a slow or abandoned upload) is answered 408.
     requestTimeout: deps.settings.clientTimeoutMs,
     genReqId: requestIdFor,
-    logController: new RequestLogController(),
+    logController: new RequestLogController(logger),
     // An API name longer than this is not a name.
     routerOptions: { maxParamLength: 200 },
     // Answered by our own hook below, in our error shape.
@@ -56,15 +56,20 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  // The per-request hooks here and in the modules below use Fastify's callback style: an
+  // async hook costs a promise and a microtask turn on every request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // Tell clients not to reuse a connection this process is about to close.
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (closing) {
-      return reply.code(503).header('connection', 'close').header('retry-after', '1').send(errorBody('gateway is shutting down; retry'));
+      reply.code(503).header('connection', 'close').header('retry-after', '1').send(errorBody('gateway is shutting down; retry'));
+      return;
     }
+    done();
   });
 
   installRequestTrace(app);

@@ -1,8 +1,15 @@
 // Every answered request counted in the Prometheus metrics, with bounded labels.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DefinitionSet } from '../definitions/types.js';
 import { methodLabel, statusLabel, UNKNOWN } from '../metrics/labels.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Counted in the metrics already (an abort and a late answer are one request). */
+    counted: boolean;
+  }
+}
 
 /**
  * Count every request the gateway answers, and those whose client went away first (499).
@@ -12,23 +19,20 @@ import type { GatewayMetrics } from '../metrics/registry.js';
  */
 export function countRequests(app: FastifyInstance, metrics: GatewayMetrics, definitions: () => DefinitionSet): void {
   // An abort and a late end of the answer could both be seen: count a request once.
-  const counted = new WeakSet<FastifyRequest>();
-  const replies = new WeakMap<FastifyRequest, FastifyReply>();
+  app.decorateRequest('counted', false);
   const count = (request: FastifyRequest, status: number, elapsedMs: number): void => {
-    if (counted.has(request)) return;
-    counted.add(request);
+    if (request.counted) return;
+    request.counted = true;
     metrics.httpRequest({ api: apiLabel(request, definitions), method: methodLabel(request.method), status: statusLabel(status) }, elapsedMs / 1000);
   };
 
-  // Kept for onRequestAbort, which gets no reply: its elapsedTime measures from the same start.
-  app.addHook('onRequest', async (request, reply) => {
-    replies.set(request, reply);
-  });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     count(request, reply.statusCode, reply.elapsedTime);
+    done();
   });
+  // No reply here: timed from when the request arrived (request-log.ts records it).
   app.addHook('onRequestAbort', async (request) => {
-    count(request, 499, replies.get(request)?.elapsedTime ?? 0);
+    count(request, 499, request.receivedAt ? performance.now() - request.receivedAt : 0);
   });
 }
 

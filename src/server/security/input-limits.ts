@@ -18,18 +18,20 @@ export interface TargetLimits {
 }
 
 export function installInputLimits(app: FastifyInstance, limits: TargetLimits): void {
-  app.addHook('onRequest', async (request) => {
+  // Callback style, like the other per-request hooks: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersion === '1.1' && hostHeaders(request.raw.rawHeaders) !== 1) {
-      throw new GatewayError(400, 'an HTTP/1.1 request must carry exactly one Host header');
+      return done(new GatewayError(400, 'an HTTP/1.1 request must carry exactly one Host header'));
     }
     const target = request.raw.url ?? '';
     if (target.length > limits.maxUrlLength) {
-      throw new GatewayError(414, `request URL is longer than ${limits.maxUrlLength} bytes`);
+      return done(new GatewayError(414, `request URL is longer than ${limits.maxUrlLength} bytes`));
     }
     const q = target.indexOf('?');
     if (q !== -1 && countQueryParams(target, q + 1) > limits.maxQueryParams) {
-      throw new GatewayError(400, `too many query parameters (more than ${limits.maxQueryParams})`);
+      return done(new GatewayError(400, `too many query parameters (more than ${limits.maxQueryParams})`));
     }
+    done();
   });
 }
 

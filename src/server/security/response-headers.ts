@@ -23,7 +23,8 @@ export function securityHeaders(target: string): Readonly<Record<string, string>
 }
 
 export function installResponseHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.headers(securityHeaders(request.raw.url ?? ''));
+    done(null, payload);
   });
 }
