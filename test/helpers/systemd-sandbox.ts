@@ -112,6 +112,20 @@ export function sandboxed(command: string[], options: { dirs: SandboxDirs; umask
     `mkdir -p ${q(insideStaging)}`,
     `mount -n --bind ${q(stateDir)} ${q(insideStaging)}`,
     `mount -n -o remount,bind,rw ${q(insideStaging)}`,
+  );
+  // A clone checked out under /tmp (CI clones there) stays visible, read-only, at its own
+  // path: the unit's /opt never lives under /tmp, so this changes nothing it protects.
+  for (const keep of options.keepVisible) {
+    if (!under(keep, '/tmp') || under(keep, options.dirs.root)) continue;
+    const inside = path.join(staging, path.relative('/tmp', keep));
+    // A folder is bound onto a folder, a file (node itself) onto an empty file.
+    lines.push(
+      `if [ -d ${q(keep)} ]; then mkdir -p ${q(inside)}; else mkdir -p ${q(path.dirname(inside))} && : > ${q(inside)}; fi`,
+      `mount -n --bind ${q(keep)} ${q(inside)}`,
+      `mount -n -o remount,bind,ro ${q(inside)}`,
+    );
+  }
+  lines.push(
     `mount -n --move ${q(staging)} /tmp`,
     'if [ -d /var/tmp ]; then mount -n -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp; fi',
   );
