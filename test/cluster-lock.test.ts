@@ -65,6 +65,25 @@ describe.skipIf(!HAVE_REDIS)('cluster lock', () => {
     await lb.release(next);
   });
 
+  it('its holder can extend it while it holds it, and only then', async () => {
+    const la = new ClusterLock(a, 'lock-test-4:');
+    const lb = new ClusterLock(b, 'lock-test-4:');
+    const lease = await la.acquire('renew', 200);
+    // Extended past its first TTL: still held, still refused to others.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await la.extend(lease!, 200)).toBe(true);
+    }
+    expect(await lb.acquire('renew', 200)).toBeNull();
+    // Once it ran out and changed hands, the old lease extends nothing.
+    await new Promise((r) => setTimeout(r, 250));
+    const next = await lb.acquire('renew', 10_000);
+    expect(next).not.toBeNull();
+    expect(await la.extend(lease!, 60_000)).toBe(false);
+    expect(await lb.remainingMs('renew')).toBeLessThanOrEqual(10_000);
+    await lb.release(next!);
+  });
+
   it('fencing values grow; a write under an expired lease is refused', async () => {
     const la = new ClusterLock(a, 'lock-test-3:');
     const store = new RedisTokenStore({ redis: a, prefix: 'lock-test-3:', logger, upstream: 'http://up', instanceId: 'a' });

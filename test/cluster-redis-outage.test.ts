@@ -1,8 +1,9 @@
 // Redis stops while two instances serve load: calls with a valid token keep succeeding,
-// /ready answers 503 (and /health says redis "down"), nothing crashes; when Redis is back
-// (empty: nothing persisted) the instances reconnect by themselves and renewals are
-// coordinated again.
+// /ready stays 200 while a usable token is held (and says redis "down"; 503 once none is),
+// nothing crashes; when Redis is back (empty: nothing persisted) the instances reconnect by
+// themselves, store the held tokens again, and renewals are coordinated again.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { manualClock } from './helpers/clock.js';
@@ -28,11 +29,23 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
   let a: StartedGateway;
   let b: StartedGateway;
   const clock = manualClock();
+  let prefix: string;
+  /** The shared token record, read with a client of the test's own. */
+  async function storedTokens(): Promise<string | null> {
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await client.connect();
+      return await client.get(`${prefix}tokens`);
+    } finally {
+      client.disconnect();
+    }
+  }
   beforeAll(async () => {
     redis = await startRedis();
     sim = createSimulator({ now: clock.now, rotateRefreshTokens: true });
     const simUrl = await sim.listen();
-    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: `o-${randomUUID()}:`, EVERCYCLE_REFRESH_AHEAD_S: '0' };
+    prefix = `o-${randomUUID()}:`;
+    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: prefix, EVERCYCLE_REFRESH_AHEAD_S: '0' };
     a = await startGateway(simUrl, { now: clock.now, env });
     b = await startGateway(simUrl, { now: clock.now, env });
   });
@@ -43,7 +56,7 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     await redis?.stop();
   });
 
-  it('valid-token calls keep 200 through the outage, /ready says why, and the instances recover by themselves', async () => {
+  it('valid-token calls keep 200 through the outage, /ready stays 200 and says Redis is down, and the instances recover by themselves', async () => {
     expect((await postJson(a.url, '/api/auth', sim.demo)).status).toBe(200);
     await waitForHealth(b.url, (h) => h.authenticated);
 
@@ -58,10 +71,13 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
 
     await new Promise((r) => setTimeout(r, 200));
     await redis.stop();
-    await until(async () => (await rawRequest(a.url, 'GET', '/ready')).status === 503 && (await rawRequest(b.url, 'GET', '/ready')).status === 503, '/ready 503');
-    const ready = await rawRequest(a.url, 'GET', '/ready');
-    expect(ready.json).toMatchObject({ status: 'error', message: expect.stringMatching(/^Redis is unreachable/) });
-    expect((await health(b.url)).redis).toBe('down');
+    await until(async () => (await health(a.url)).redis === 'down' && (await health(b.url)).redis === 'down', '/health redis down');
+    // Both instances hold a valid token: still ready (taking both out would be a total outage).
+    for (const gw of [a, b]) {
+      const ready = await rawRequest(gw.url, 'GET', '/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.json).toMatchObject({ status: 'ok', redis: 'down', message: expect.stringMatching(/Redis is unreachable/) });
+    }
     // The metric and the status page say it too.
     expect((await rawRequest(a.url, 'GET', '/metrics')).text).toMatch(/^evercycle_gateway_redis_up 0$/m);
     expect((await rawRequest(a.url, 'GET', '/')).text).toMatch(/id="redis" class="bad">unreachable/);
@@ -71,11 +87,13 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     expect(a.logs.text).toMatch(/Redis unreachable/);
 
     await redis.start();
+    // Redis came back empty: an instance stores the tokens it holds again.
     const recoveredMs = await until(
-      async () => (await rawRequest(a.url, 'GET', '/ready')).status === 200 && (await rawRequest(b.url, 'GET', '/ready')).status === 200,
-      '/ready 200 after Redis is back',
+      async () => (await health(a.url)).redis === 'up' && (await health(b.url)).redis === 'up' && (await storedTokens()) !== null,
+      'both connected and the tokens stored again after Redis is back',
     );
-    console.log(`cluster-redis-outage: ${statuses.length} calls during the test; /ready 200 on both ${recoveredMs} ms after Redis restarted`);
+    console.log(`cluster-redis-outage: ${statuses.length} calls during the test; both up and the tokens stored again ${recoveredMs} ms after Redis restarted`);
+    expect((await rawRequest(a.url, 'GET', '/ready')).json).toEqual({ status: 'ok', message: 'ready', circuit: 'closed' });
     expect((await health(a.url)).redis).toBe('up');
     expect((await rawRequest(a.url, 'GET', '/metrics')).text).toMatch(/^evercycle_gateway_redis_up 1$/m);
     expect((await rawRequest(a.url, 'GET', '/')).text).toMatch(/id="redis" class="ok">reachable/);
@@ -94,11 +112,16 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     expect(count(sim.calls(), REFRESH) - before).toBe(1);
   });
 
-  it('while Redis is down, an expired token is not renewed by guesswork: 503, never a crash; renewed once Redis is back', async () => {
+  it('while Redis is down, an expired token is not renewed by guesswork: 503 and /ready 503, never a crash; renewed once Redis is back', async () => {
     await redis.stop();
-    await until(async () => (await rawRequest(a.url, 'GET', '/ready')).status === 503, '/ready 503');
+    await until(async () => (await health(a.url)).redis === 'down', '/health redis down');
+    expect((await rawRequest(a.url, 'GET', '/ready')).status).toBe(200);
     const before = count(sim.calls(), REFRESH);
     clock.advanceS(3600 * 2);
+    // No usable token any more, and none can be had: out of the load balancer.
+    const ready = await rawRequest(a.url, 'GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ status: 'error', redis: 'down', message: expect.stringMatching(/^Redis is unreachable and no usable Evercycle token/) });
     const res = await getAll(a.url);
     expect(res.status).toBe(503);
     expect(res.json).toMatchObject({ status: 'error', message: expect.stringMatching(/Redis is unreachable/) });

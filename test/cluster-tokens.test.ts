@@ -133,6 +133,25 @@ describe.skipIf(!HAVE_REDIS)('shared session across gateway instances', () => {
     }
   });
 
+  it('a refresh slower than the lock TTL keeps the lock (its holder extends it): one refresh, stored, nothing presented twice', async () => {
+    // TTL 400 ms, refresh 1.2 s: without the extension the lock would run out twice over and
+    // the other instance would refresh too.
+    const { clock, sim, a, b } = await cluster({ rotate: true, env: { EVERCYCLE_REDIS_LOCK_TTL_MS: '400' } });
+    await signInOn(a, sim.demo);
+    await waitForHealth(b.url, (h) => h.authenticated);
+    clock.advanceS(3600);
+    sim.faults.set('POST /v1/auth/refresh', { latencyMs: 1200 });
+    const first = getAll(a.url);
+    await waitForCondition(() => count(sim.calls(), REFRESH) === 1);
+    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => getAll((i % 2 ? b : a).url)));
+    expect((await first).status).toBe(200);
+    sim.faults.clear('POST /v1/auth/refresh');
+    expect(others.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(count(sim.calls(), REFRESH)).toBe(1);
+    expect(count(sim.calls(), SIGNIN)).toBe(1);
+    expect(a.logs.text).not.toMatch(/lost the token renewal lock/);
+  });
+
   it('signing out on one instance signs the other out too', async () => {
     const { sim, a, b } = await cluster();
     await signInOn(a, sim.demo);

@@ -3,6 +3,8 @@
 //
 // - Taken with SET NX PX: it expires by itself after ttlMs, so an instance that dies while
 //   holding it (SIGKILL, a lost machine) blocks the others for at most ttlMs.
+// - Its holder extends it while it works (ClusterLock.extend), so a renewal slower than the
+//   TTL keeps it; only a holder that stopped extending (dead, or cut off from Redis) loses it.
 // - Its value is a fencing token: a counter that only grows (INCR) plus a random part. Only
 //   the holder of that exact value can release it (Lua compare-and-delete) or write under it
 //   (RedisTokenStore.saveFenced): an instance that held the lock past its TTL, while another
@@ -31,6 +33,11 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+// KEYS[1] lock; ARGV[1] the holder's value, ARGV[2] new ttl ms.
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 export class ClusterLock {
   constructor(
     private readonly redis: Redis,
@@ -57,6 +64,15 @@ export class ClusterLock {
   /** Free the lock if `lease` still holds it; true when it did. Never frees another holder's lock. */
   async release(lease: Lease): Promise<boolean> {
     return (await this.redis.eval(RELEASE, 1, lease.key, lease.token)) === 1;
+  }
+
+  /**
+   * Give `lease` ttlMs more from now, if it still holds its lock; false when it had expired
+   * (and may be another holder's by now). A live holder whose work outlasts the TTL calls
+   * this periodically, so only a dead holder's lock runs out.
+   */
+  async extend(lease: Lease, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(EXTEND, 1, lease.key, lease.token, String(Math.max(1, Math.round(ttlMs))))) === 1;
   }
 
   /** Whether `lease` still holds its lock (it may have expired and been taken by another). */

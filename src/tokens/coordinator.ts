@@ -18,9 +18,13 @@ export interface TokenCoordinator {
   readonly lockTtlMs: number;
   /** How often a waiting instance looks again when no change message arrives (ms). */
   readonly pollMs: number;
-  /** Take the renewal lock: a lease, or null when another instance holds it. Throws when Redis is unreachable. */
+  /**
+   * Take the renewal lock: a lease, or null when another instance holds it. Throws when
+   * Redis is unreachable. The lease is kept alive (extended every third of its TTL) until
+   * release(), so a renewal slower than the TTL keeps it while its holder lives.
+   */
   acquire(): Promise<Lease | null>;
-  /** Free the lock (only if `lease` still holds it). Never throws. */
+  /** Free the lock (only if `lease` still holds it) and stop extending it. Never throws. */
   release(lease: Lease): Promise<void>;
   /** The shared tokens, or null when there are none. Throws when Redis is unreachable. */
   read(): Promise<TokenSet | null>;
@@ -61,25 +65,37 @@ export class RedisTokenCoordinator implements TokenCoordinator {
   private readonly lock: ClusterLock;
   private readonly listeners: ((event: SharedTokensEvent) => void)[] = [];
   private waiters = new Set<() => void>();
+  /** Heartbeats of the leases this instance holds, by lease value. */
+  private readonly heartbeats = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: RedisCoordinatorOptions) {
     this.lockTtlMs = options.lockTtlMs;
     // Polling is only the fallback for a lost message (or a subscriber still reconnecting).
     this.pollMs = options.pollMs ?? Math.min(250, Math.max(20, Math.floor(options.lockTtlMs / 10)));
     this.lock = new ClusterLock(options.redis, options.prefix);
-    const { subscriber, store, logger } = options;
+    const { redis, subscriber, store, logger } = options;
     // No offline queue: subscribe once the connection is up (ioredis also resubscribes by
     // itself after a reconnect; subscribing twice to a channel is harmless).
     const subscribe = () => {
       subscriber.subscribe(store.channel).catch((err: Error) => logger.warn({ reason: err.message }, 'could not subscribe to token changes'));
     };
-    let connectedOnce = subscriber.status === 'ready';
-    if (connectedOnce) subscribe();
-    subscriber.on('ready', () => {
-      subscribe();
-      if (connectedOnce) this.emit('reconnected');
-      connectedOnce = true;
-    });
+    if (subscriber.status === 'ready') subscribe();
+    subscriber.on('ready', subscribe);
+    // 'reconnected' once both connections are back after either was lost: the listener reads
+    // (and may write) through the command connection, which can come back after the subscriber.
+    let lost = false;
+    const onUp = () => {
+      if (lost && redis.status === 'ready' && subscriber.status === 'ready') {
+        lost = false;
+        this.emit('reconnected');
+      }
+    };
+    for (const client of [redis, subscriber]) {
+      client.on('close', () => {
+        lost = true;
+      });
+      client.on('ready', onUp);
+    }
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== store.channel) return;
       this.wake();
@@ -94,11 +110,15 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     });
   }
 
-  acquire(): Promise<Lease | null> {
-    return this.lock.acquire(LOCK_NAME, this.lockTtlMs);
+  async acquire(): Promise<Lease | null> {
+    const lease = await this.lock.acquire(LOCK_NAME, this.lockTtlMs);
+    if (lease) this.keepAlive(lease);
+    return lease;
   }
 
   async release(lease: Lease): Promise<void> {
+    clearInterval(this.heartbeats.get(lease.token));
+    this.heartbeats.delete(lease.token);
     try {
       await this.lock.release(lease);
     } catch (err) {
@@ -145,6 +165,28 @@ export class RedisTokenCoordinator implements TokenCoordinator {
 
   onChange(listener: (event: SharedTokensEvent) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Extend `lease` every third of the TTL until released. A failed extension (Redis down)
+   * is tried again at the next beat; one that finds the lock gone stops: the lease is lost,
+   * and its fenced writes will say so.
+   */
+  private keepAlive(lease: Lease): void {
+    const everyMs = Math.max(10, Math.floor(this.lockTtlMs / 3));
+    const timer = setInterval(() => {
+      this.lock.extend(lease, this.lockTtlMs).then(
+        (held) => {
+          if (held || !this.heartbeats.has(lease.token)) return;
+          clearInterval(timer);
+          this.heartbeats.delete(lease.token);
+          this.options.logger.warn({ lock_ttl_ms: this.lockTtlMs }, 'the token renewal lock expired while held (Redis unreachable for longer than its TTL?)');
+        },
+        () => {},
+      );
+    }, everyMs);
+    timer.unref();
+    this.heartbeats.set(lease.token, timer);
   }
 
   private wake(): void {

@@ -58,6 +58,8 @@ export interface TokenStatus {
   signinBlocked: boolean;
   /** Seconds until the held token expires (may be negative), or null without a token. */
   expiresInS: number | null;
+  /** A token is held that calls can still use (not expired, not refused), even if it is due for renewal. */
+  usable: boolean;
 }
 
 /** Bound on the usernames whose failed sign-ins are remembered (a flood of names cannot grow memory). */
@@ -86,6 +88,8 @@ export class TokenManager {
   private stopped = false;
   /** The cluster lock held by the renewal in progress (coordinator only): its tokens are stored under it. */
   private lease: Lease | null = null;
+  /** Bumped whenever the session is dropped here: a read of the shared tokens started before is stale. */
+  private generation = 0;
   private readonly now: () => number;
   private readonly cfg: typeof DEFAULTS;
 
@@ -111,8 +115,14 @@ export class TokenManager {
 
   status(): TokenStatus {
     const signinBlocked = this.hasCredentials && (this.signinPaused || this.nextSigninAt > this.now());
-    if (!this.tokens) return { authenticated: false, signinBlocked, expiresInS: null };
-    return { authenticated: this.isValid(this.tokens), signinBlocked, expiresInS: Math.floor((this.tokens.expiresAt - this.now()) / 1000) };
+    const held = this.tokens;
+    if (!held) return { authenticated: false, signinBlocked, expiresInS: null, usable: false };
+    return {
+      authenticated: this.isValid(held),
+      signinBlocked,
+      expiresInS: Math.floor((held.expiresAt - this.now()) / 1000),
+      usable: held !== this.refused && held.expiresAt > this.now(),
+    };
   }
 
   /** Whether the gateway can sign in by itself. */
@@ -168,6 +178,7 @@ export class TokenManager {
     let hadTokens = false;
     await this.underClusterLock(async () => {
       hadTokens = this.tokens !== null;
+      this.generation++;
       this.tokens = null;
       this.refused = null;
       this.refreshBlock = null;
@@ -295,6 +306,7 @@ export class TokenManager {
       }
       if (!waited) this.options.logger.debug('another gateway instance is renewing the Evercycle token; waiting for it');
       waited = true;
+      if (this.stopped) throw shuttingDown();
       if (Date.now() >= giveUpAt) {
         throw busyElsewhere();
       }
@@ -329,6 +341,7 @@ export class TokenManager {
         throw redisDown(err);
       }
       if (lease) break;
+      if (this.stopped) throw shuttingDown();
       if (Date.now() >= giveUpAt) throw busyElsewhere();
       await coordinator.waitForChange(Math.min(coordinator.pollMs, giveUpAt - Date.now()));
     }
@@ -380,12 +393,17 @@ export class TokenManager {
       // A renewal running here stores its own result when it ends.
       if (this.renewing) return;
       if (this.tokens) logger.info('the shared Evercycle session was dropped by another gateway instance');
+      this.generation++;
       this.tokens = null;
       this.refused = null;
       clearTimeout(this.proactiveTimer);
       return;
     }
+    const generation = this.generation;
     const shared = await coordinator.read();
+    // Signed out (here or by a 'cleared' message) while the read was under way: what it
+    // found is the session just dropped, not one to take back.
+    if (generation !== this.generation || this.stopped) return;
     if (shared && this.isNewer(shared, this.tokens)) {
       this.take(shared);
       return;
@@ -534,6 +552,10 @@ export class TokenManager {
     try {
       await this.persist(tokens);
     } catch (err) {
+      if (err instanceof LeaseLostError) {
+        if (this.tokens) return this.tokens;
+        throw new GatewayError(503, 'the cluster-wide token renewal lock was lost during the renewal; retry shortly', {}, { 'retry-after': '1' });
+      }
       // Serving with tokens in memory beats failing the call; the next save retries.
       this.options.logger.error({ reason: (err as Error).message }, 'could not persist tokens');
     }
@@ -546,18 +568,25 @@ export class TokenManager {
     const lease = this.lease;
     if (!coordinator || !lease) return store.save(tokens);
     if (await coordinator.commit(tokens, lease)) return;
-    // The lock expired during the renewal (slower than EVERCYCLE_REDIS_LOCK_TTL_MS) and may
-    // be another instance's now. Store these fresh tokens unless newer ones are there already.
-    logger.warn({ lock_ttl_ms: coordinator.lockTtlMs }, 'the token renewal took longer than the cluster lock lives (EVERCYCLE_REDIS_LOCK_TTL_MS)');
-    const shared = await coordinator.read();
-    if (shared && shared.obtainedAt > tokens.obtainedAt) {
+    // The lock was lost while renewing (it is extended while held, so Redis was unreachable
+    // for longer than its TTL, or this process stalled): another instance may have renewed,
+    // signed in or signed out since. Nothing is written without the lock; the shared
+    // session wins, and without one these tokens are not kept either, so a sign-out made
+    // meanwhile stands.
+    logger.warn({ lock_ttl_ms: coordinator.lockTtlMs }, 'lost the token renewal lock before storing the renewed tokens; they are dropped in favour of the shared session');
+    const shared = await coordinator.read().catch(() => null);
+    if (shared && this.isNewer(shared, null) && this.isValid(shared)) {
       this.take(shared);
       return;
     }
-    await store.save(tokens);
+    this.generation++;
+    this.tokens = null;
+    clearTimeout(this.proactiveTimer);
+    throw new LeaseLostError();
   }
 
   private async forget(): Promise<void> {
+    this.generation++;
     this.tokens = null;
     clearTimeout(this.proactiveTimer);
     try {
@@ -602,6 +631,15 @@ function observed<T>(call: Promise<T>, report: (outcome: AuthOutcome) => void): 
       throw err;
     },
   );
+}
+
+/** persist(): the renewal's cluster lock was lost, its tokens were not stored (see persist). */
+class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+function shuttingDown(): GatewayError {
+  return new GatewayError(503, 'the gateway is shutting down; retry shortly', {}, { 'retry-after': '1' });
 }
 
 function busyElsewhere(): GatewayError {

@@ -1,7 +1,8 @@
 // GET /health: liveness plus a summary an operator can read; always 200 while the process
 // serves. GET /ready: whether this instance can serve calls now, for load balancers (503
 // while the upstream circuit is open, or while a configured service account cannot sign
-// in, or while the Redis that shares the session between instances is unreachable).
+// in, or while the Redis that shares the session between instances is unreachable and no
+// usable token is held).
 // Neither reveals a secret.
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
@@ -31,12 +32,13 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       // The service account is rejected and no valid token is held: every call would be refused.
       return reply.code(503).send({ status: 'error', message: 'the configured Evercycle service account cannot sign in', circuit: deps.breaker.state });
     }
-    if (deps.redis?.() === 'down') {
-      // Tokens held in memory keep serving, but no renewal can be coordinated: send new traffic elsewhere.
+    const redisDown = deps.redis?.() === 'down';
+    if (redisDown && !session.usable) {
+      // No token to serve with, and none can be had without Redis (the renewal is cluster-wide).
       return reply
         .code(503)
         .header('retry-after', '1')
-        .send({ status: 'error', message: 'Redis is unreachable: the shared Evercycle session cannot be renewed', redis: 'down', circuit: deps.breaker.state });
+        .send({ status: 'error', message: 'Redis is unreachable and no usable Evercycle token is held: calls cannot be served', redis: 'down', circuit: deps.breaker.state });
     }
     const retryAfterS = deps.breaker.retryAfterS();
     if (deps.breaker.state === 'open') {
@@ -45,6 +47,9 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
         .header('retry-after', String(Math.max(1, retryAfterS)))
         .send({ status: 'error', message: 'Evercycle API is failing; calls are paused', circuit: 'open', retry_after_s: retryAfterS });
     }
+    // Redis down with a usable token: still ready. Every instance is in the same position,
+    // so taking them all out of the load balancer would turn a Redis outage into a total one.
+    if (redisDown) return { status: 'ok', message: 'ready; Redis is unreachable: serving with the held token until it expires', circuit: deps.breaker.state, redis: 'down' };
     return { status: 'ok', message: 'ready', circuit: deps.breaker.state };
   });
 
