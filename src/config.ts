@@ -89,7 +89,12 @@ export const SETTINGS = {
     schema: z
       .string()
       .url()
-      .refine((u) => asUrl(u) === null || /^rediss?:$/.test(asUrl(u)!.protocol), 'must be a redis:// or rediss:// URL')
+      // Written out in full: WHATWG parsing accepts `redis:/:pw@host` and ioredis then reads
+      // it as a socket path, quoting the password in its connection errors.
+      .refine((u) => /^rediss?:\/\/[^/?#]/i.test(u), 'must be a redis://host or rediss://host URL')
+      .refine((u) => asUrl(u) === null || asUrl(u)!.hostname !== '', 'must name a host')
+      .refine((u) => asUrl(u) === null || /^\/?(\d{1,5})?$/.test(asUrl(u)!.pathname), 'the path must be a database number (/0, /1, ...) or nothing')
+      .refine((u) => asUrl(u) === null || !asUrl(u)!.hash, 'must not contain a fragment')
       .optional(),
   },
   redisPrefix: { env: 'EVERCYCLE_REDIS_PREFIX', default: 'evercycle-gateway:', description: 'Prefix of every Redis key the gateway uses (one per gateway deployment sharing a Redis).', schema: z.string().min(1) },
@@ -99,7 +104,12 @@ export const SETTINGS = {
     description: 'Lifetime of the cluster-wide refresh/sign-in lock, in ms: how long other instances wait when its holder dies mid-refresh.',
     schema: positiveInt,
   },
-  workers: { env: 'WORKERS', default: '1', description: 'Worker processes on this machine sharing the port (more than 1 needs EVERCYCLE_REDIS_URL).', schema: positiveInt },
+  workers: {
+    env: 'WORKERS',
+    default: '1',
+    description: 'Worker processes on this machine sharing the port (more than 1 needs EVERCYCLE_REDIS_URL); at most 64. One per core is the useful number.',
+    schema: wholeNumber.pipe(z.number().int().min(1).max(64, 'at most 64')),
+  },
   username: { env: 'EVERCYCLE_USERNAME', default: '', description: 'Service account user. With the password set, the gateway signs in by itself whenever it has no valid token.', schema: z.string().min(1).optional() },
   password: { env: 'EVERCYCLE_PASSWORD', default: '', description: 'Service account password (never logged).', schema: z.string().min(1).optional() },
   tokenSkewS: { env: 'EVERCYCLE_TOKEN_SKEW_S', default: '60', description: 'Seconds before expiry at which a token stops counting as valid and is refreshed.', schema: nonNegativeInt },
@@ -250,7 +260,7 @@ function isSecret(envName: string): boolean {
  * of a URL (`https://svc:pw@host` is refused for its credentials, which must not be echoed). */
 function shown(envName: string, raw: string | undefined): string | undefined {
   if (isSecret(envName)) return '***';
-  return raw?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  return raw?.replace(/^([a-z][a-z0-9+.-]*:\/{0,2})[^/?#]*@/i, '$1***@');
 }
 
 function parseKey(value: string): Buffer | undefined {

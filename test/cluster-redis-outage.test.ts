@@ -133,3 +133,30 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     expect(count(sim.calls(), REFRESH) - before).toBe(1);
   });
 });
+
+describe.skipIf(!HAVE_REDIS)('Redis that refuses the credentials', () => {
+  it('is logged as a configuration error naming EVERCYCLE_REDIS_URL, without the password; /ready 503 until a token is held', async () => {
+    const redis = await startRedis();
+    const sim = createSimulator();
+    const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    let gw: StartedGateway | undefined;
+    try {
+      await admin.connect();
+      await admin.config('SET', 'requirepass', 'the-right-redis-pw');
+      const wrong = 'wrong-redis-pw-5150';
+      gw = await startGateway(await sim.listen(), { env: { EVERCYCLE_REDIS_URL: `redis://:${wrong}@127.0.0.1:${redis.port}/0` } });
+      await until(async () => /Redis refused the connection/.test(gw!.logs.text), 'the refusal logged');
+      expect(gw.logs.text).toMatch(/check the password, user and database number in EVERCYCLE_REDIS_URL/);
+      expect(gw.logs.text).not.toContain(wrong);
+      expect((await health(gw.url)).redis).toBe('down');
+      const ready = await rawRequest(gw.url, 'GET', '/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.text).not.toContain(wrong);
+    } finally {
+      await gw?.close();
+      admin.disconnect();
+      await sim.close();
+      await redis.stop();
+    }
+  });
+});

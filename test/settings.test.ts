@@ -117,8 +117,18 @@ describe('invalid values refuse to load, naming the variable', () => {
     ['BODY_LIMIT_BYTES', '0'],
     ['BODY_LIMIT_BYTES', '1MB'],
     ['EVERCYCLE_REFRESH_PATH', 'v1/auth/refresh'],
+    ['EVERCYCLE_REDIS_URL', 'http://127.0.0.1:6379'],
+    ['EVERCYCLE_REDIS_URL', 'redis:/127.0.0.1:6379'],
+    ['EVERCYCLE_REDIS_URL', 'redis:///0'],
+    ['EVERCYCLE_REDIS_URL', 'redis://127.0.0.1:6379/abc'],
+    ['EVERCYCLE_REDIS_URL', 'redis://127.0.0.1:6379/0#x'],
+    ['WORKERS', '0'],
+    ['WORKERS', '65'],
   ])('%s=%j', (name, value) => {
-    const err = refusal({ [name]: value });
+    const env: Record<string, string> = { [name]: value };
+    // WORKERS above 1 needs Redis: give it one, so the only problem is the value under test.
+    if (name === 'WORKERS') env.EVERCYCLE_REDIS_URL = 'redis://127.0.0.1:6379';
+    const err = refusal(env);
     expect(err.message).toContain(name);
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0]).toContain(name);
@@ -142,6 +152,15 @@ describe('invalid values refuse to load, naming the variable', () => {
     expect(err.message).toContain('EVERCYCLE_USERNAME');
     expect(err.message).not.toContain(password);
     expect(err.message).not.toContain('Tr0ub4dor');
+  });
+
+  it('a Redis URL that is refused does not echo its password, however it is malformed', () => {
+    for (const url of ['redis:/:redis-pw-1@127.0.0.1:6379', 'redis::redis-pw-1@127.0.0.1', 'http://:redis-pw-1@127.0.0.1:6379', 'redis://:redis-pw-1@127.0.0.1/x']) {
+      const err = refusal({ EVERCYCLE_REDIS_URL: url });
+      expect(err.message).toContain('EVERCYCLE_REDIS_URL');
+      expect(err.message, url).not.toContain('redis-pw-1');
+    }
+    expect(loadSettings({ EVERCYCLE_REDIS_URL: 'rediss://:pw@redis.internal:6380/2', WORKERS: '2' }).workers).toBe(2);
   });
 
   it('credentials inside EVERCYCLE_BASE_URL are refused without echoing them', () => {

@@ -30,11 +30,41 @@ export function createRedis({ url, logger, role, whenDown }: RedisOptions): Redi
     if (state !== 'up') logger.info({ redis: role }, 'connected to Redis');
     state = 'up';
   });
+  const secrets = urlSecrets(url);
   redis.on('error', (err: Error) => {
-    if (state !== 'down') logger.error({ redis: role, err: err.message }, `Redis unreachable${whenDown ? `: ${whenDown}` : ''}; reconnecting`);
+    if (state !== 'down') {
+      const reason = masked(err.message, secrets);
+      // Refused credentials or database: a configuration error, not an outage; it persists until fixed.
+      const refused = /^(WRONGPASS|NOAUTH|NOPERM|ERR (invalid password|DB index|invalid DB|AUTH))/i.test(err.message);
+      logger.error(
+        { redis: role, reason },
+        refused
+          ? 'Redis refused the connection: check the password, user and database number in EVERCYCLE_REDIS_URL; retrying'
+          : `Redis unreachable${whenDown ? `: ${whenDown}` : ''}; reconnecting`,
+      );
+    }
     state = 'down';
   });
   return redis;
+}
+
+/** The password in a Redis URL, as written and decoded, for masking: connection errors may quote it. */
+function urlSecrets(url: string): string[] {
+  if (!URL.canParse(url)) return [];
+  const { password } = new URL(url);
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // Malformed percent-encoding: mask it as written.
+  }
+  return [...new Set([password, decoded])].filter((s) => s.length > 0);
+}
+
+function masked(message: string, secrets: string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
 }
 
 /** Whether the client can run commands now. */
