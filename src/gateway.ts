@@ -81,6 +81,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   const redisClients: Redis[] = [];
   let coordinator: RedisTokenCoordinator | undefined;
   let redisStatus: (() => 'up' | 'down') | undefined;
+  let sharedTokensProblem: (() => string | null) | undefined;
   if (!store && settings.redisUrl) {
     const redis = createRedis({ url: settings.redisUrl, logger, role: 'tokens', whenDown: 'tokens held in memory keep serving until they expire, none can be renewed' });
     const subscriber = createRedis({ url: settings.redisUrl, logger, role: 'subscriber', whenDown: 'token changes are picked up once it is back' });
@@ -93,6 +94,10 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     coordinator = new RedisTokenCoordinator({ store: redisStore, redis, subscriber, prefix: settings.redisPrefix, lockTtlMs: settings.redisLockTtlMs, instanceId, logger });
     store = redisStore;
     redisStatus = () => (isRedisReady(redis) && isRedisReady(subscriber) ? 'up' : 'down');
+    sharedTokensProblem = () => redisStore.problem;
+    if (!settings.secretKey) {
+      logger.warn('EVERCYCLE_REDIS_URL without EVERCYCLE_SECRET_KEY: the Evercycle tokens are stored in Redis unencrypted; set the same key on every instance');
+    }
   }
   if (!store) {
     const fileStore = new FileTokenStore({ dir: settings.dataDir, logger, upstream: baseUrl, key: settings.secretKey });
@@ -133,6 +138,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       keys,
       metrics,
       redis: redisStatus,
+      sharedTokensProblem,
     },
     logger,
   );

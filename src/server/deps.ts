@@ -26,4 +26,6 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   /** With EVERCYCLE_REDIS_URL: whether the shared token store is reachable now. */
   redis?: (() => 'up' | 'down') | undefined;
+  /** With EVERCYCLE_REDIS_URL: why the shared tokens cannot be read here (instances disagree on EVERCYCLE_SECRET_KEY), or null. */
+  sharedTokensProblem?: (() => string | null) | undefined;
 }

@@ -98,7 +98,7 @@ nav a { margin-right: 1rem; }
 <dt>Upstream</dt><dd id="upstream">${e(facts.upstream === 'simulator' ? 'built-in Evercycle simulator (not the real API)' : facts.upstream)}</dd>
 <dt>Circuit breaker</dt><dd id="circuit" class="${CIRCUIT_TONE[facts.circuit]}">${e(CIRCUIT_TEXT[facts.circuit])}</dd>
 <dt>Evercycle token</dt><dd id="token" class="${token.tone}">${e(token.text)}</dd>
-${facts.redis ? `<dt>Redis</dt><dd id="redis" class="${facts.redis === 'up' ? 'ok' : 'bad'}">${facts.redis === 'up' ? 'reachable: the session is shared with the other instances' : 'unreachable: tokens held here keep serving until they expire; /ready answers 503'}</dd>` : ''}
+${facts.redis ? `<dt>Redis</dt><dd id="redis" class="${facts.redis === 'up' ? 'ok' : 'bad'}">${facts.redis === 'up' ? 'reachable: the session is shared with the other instances' : 'unreachable: tokens held here keep serving until they expire; /ready answers 503 once none is held'}</dd>` : ''}
 ${defs ? `<dt>Definitions</dt><dd id="definitions">${facts.apis.length} APIs from <code>${e(defs.folder)}</code>, loaded ${e(defs.loadedAt)}${defs.watching ? ', watched for changes' : ''}</dd>` : ''}
 </dl>
 ${defsError}

@@ -83,6 +83,8 @@ export class RedisTokenStore implements TokenStore {
   private readonly logger: Logger;
   /** Writes run one after another, so the record ends with the last one asked for. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Why the last record read could not be used (another EVERCYCLE_SECRET_KEY, most likely); null once one was, or this instance wrote its own. */
+  private unreadable: string | null = null;
 
   constructor(private readonly options: RedisTokenStoreOptions) {
     this.key = `${options.prefix}tokens`;
@@ -92,9 +94,19 @@ export class RedisTokenStore implements TokenStore {
     this.logger = options.logger;
   }
 
+  /**
+   * Why the shared record cannot be used here, when the last read found one it could not use
+   * (sealed with another EVERCYCLE_SECRET_KEY, or stored unencrypted while this instance has
+   * a key): the instances disagree on the key and do not share one session. Null otherwise.
+   */
+  get problem(): string | null {
+    return this.unreadable;
+  }
+
   /** The stored tokens, or null when there are none (or unusable ones). Throws when Redis cannot be reached. */
   async read(): Promise<TokenSet | null> {
     const text = await this.options.redis.get(this.key);
+    this.unreadable = null;
     if (text === null) return null;
     const { key, upstream } = this.options;
     try {
@@ -104,23 +116,28 @@ export class RedisTokenStore implements TokenStore {
         return null;
       }
       if (!('sealed' in parsed)) {
+        // An instance without the key wrote them: taking them would let any instance
+        // downgrade the cluster's tokens to plaintext.
+        if (key) return this.refuse('tokens in Redis are stored unencrypted, but EVERCYCLE_SECRET_KEY is set here: every instance needs the same key; ignored');
         const { version: _version, upstream: _upstream, ...tokens } = parsed;
         return tokens;
       }
-      if (!key) {
-        this.logger.error({ redis_key: this.key }, 'tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set; ignored');
-        return null;
-      }
+      if (!key) return this.refuse('tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set here: every instance needs the same key; ignored');
       return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
     } catch (err) {
       if (err instanceof TokenDecryptError) {
-        this.logger.error({ redis_key: this.key }, `tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (wrong key, or altered); ignored`);
-        return null;
+        return this.refuse('tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (another instance has another key, or they were altered); ignored');
       }
       // Never log the content: it may hold half a token.
       this.logger.warn({ redis_key: this.key }, 'tokens in Redis are corrupt; ignored');
       return null;
     }
+  }
+
+  private refuse(reason: string): null {
+    if (this.unreadable !== reason) this.logger.error({ redis_key: this.key }, reason);
+    this.unreadable = reason;
+    return null;
   }
 
   async load(): Promise<TokenSet | null> {
@@ -135,6 +152,7 @@ export class RedisTokenStore implements TokenStore {
   save(tokens: TokenSet): Promise<void> {
     return this.serialized(async () => {
       await this.options.redis.multi().set(this.key, this.record(tokens)).publish(this.channel, this.message('saved')).exec();
+      this.unreadable = null;
     });
   }
 
@@ -145,6 +163,7 @@ export class RedisTokenStore implements TokenStore {
   saveFenced(tokens: TokenSet, lease: Lease): Promise<boolean> {
     return this.serialized(async () => {
       const done = await this.options.redis.eval(SAVE_FENCED, 2, this.key, lease.key, this.record(tokens), lease.token, this.channel, this.message('saved'));
+      if (done === 1) this.unreadable = null;
       return done === 1;
     });
   }
@@ -177,6 +196,7 @@ export class RedisTokenStore implements TokenStore {
   clear(): Promise<void> {
     return this.serialized(async () => {
       await this.options.redis.multi().del(this.key).publish(this.channel, this.message('cleared')).exec();
+      this.unreadable = null;
     });
   }
 

@@ -2,7 +2,7 @@
 // serves. GET /ready: whether this instance can serve calls now, for load balancers (503
 // while the upstream circuit is open, or while a configured service account cannot sign
 // in, or while the Redis that shares the session between instances is unreachable and no
-// usable token is held).
+// usable token is held, or holds tokens this instance cannot read: another secret key).
 // Neither reveals a secret.
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
@@ -23,6 +23,7 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       token_expires_in_s: token.expiresInS,
       apis: deps.definitions().list().length,
       ...(deps.redis && { redis: deps.redis() }),
+      ...(deps.sharedTokensProblem?.() && { shared_tokens: 'unreadable' }),
     };
   });
 
@@ -39,6 +40,11 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
         .code(503)
         .header('retry-after', '1')
         .send({ status: 'error', message: 'Redis is unreachable and no usable Evercycle token is held: calls cannot be served', redis: 'down', circuit: deps.breaker.state });
+    }
+    const unreadable = deps.sharedTokensProblem?.();
+    if (unreadable) {
+      // A configuration error: this instance cannot share the session the others store.
+      return reply.code(503).send({ status: 'error', message: unreadable.replace(/; ignored$/, ''), circuit: deps.breaker.state });
     }
     const retryAfterS = deps.breaker.retryAfterS();
     if (deps.breaker.state === 'open') {
