@@ -256,7 +256,11 @@ describe.skipIf(!CADDY || !HAVE_REDIS)('deploy/Caddyfile in front of two gateway
     // A create is never sent twice: one in flight on the killed instance fails (502: it may
     // have reached Evercycle), at most one per writing client, and only one started before the kill.
     expect(failed(creates).length).toBeLessThanOrEqual(WRITERS);
-    for (const f of failed(creates)) expect(f.start).toBeLessThanOrEqual(diedAt);
+    for (const f of failed(creates)) {
+      expect(f.start).toBeLessThanOrEqual(diedAt);
+      // The Caddyfile's handle_errors: the gateway's error shape, not an empty body.
+      expect(JSON.parse(bodies.get(f.id) ?? 'null')).toMatchObject({ status: 'error', message: expect.stringMatching(/^no answer from a gateway instance \(50\d at the load balancer\)/) });
+    }
     // Every request started after the kill was answered, by the survivor.
     expect(startedAfter.length).toBeGreaterThan(100);
     expect(startedAfter.filter((o) => !ok(o))).toEqual([]);
