@@ -8,8 +8,9 @@ import type { Settings } from './config.js';
 import { LiveDefinitions, type ReloadResult } from './definitions/live.js';
 import { loadDefinitions } from './definitions/load.js';
 import { GatewayMetrics } from './metrics/registry.js';
-import { createRedis, isRedisReady, type Redis } from './redis/connection.js';
+import type { Redis } from './redis/connection.js';
 import { buildApp } from './server/app.js';
+import { RATE_LIMIT_REDIS_ROLE } from './server/security/rate-limit.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
 import { FileTokenStore } from './tokens/file-store.js';
 import { RedisTokenCoordinator } from './tokens/coordinator.js';
@@ -82,7 +83,10 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let coordinator: RedisTokenCoordinator | undefined;
   let redisStatus: (() => 'up' | 'down') | undefined;
   let sharedTokensProblem: (() => string | null) | undefined;
-  if (!store && settings.redisUrl) {
+  // ioredis is loaded only when used (it weighs ~20 MB of memory).
+  const redisModule = settings.redisUrl ? await import('./redis/connection.js') : undefined;
+  if (!store && settings.redisUrl && redisModule) {
+    const { createRedis, isRedisReady } = redisModule;
     const redis = createRedis({ url: settings.redisUrl, logger, role: 'tokens', whenDown: 'tokens held in memory keep serving until they expire, none can be renewed' });
     const subscriber = createRedis({ url: settings.redisUrl, logger, role: 'subscriber', whenDown: 'token changes are picked up once it is back' });
     redisClients.push(redis, subscriber);
@@ -139,6 +143,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       metrics,
       redis: redisStatus,
       sharedTokensProblem,
+      rateLimitRedis: redisModule && settings.rateLimitMax > 0 ? redisModule.createRedis({ url: settings.redisUrl!, logger, ...RATE_LIMIT_REDIS_ROLE }) : undefined,
     },
     logger,
   );
@@ -188,7 +193,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
 
 /** Resolves when `redis` is ready, or after timeoutMs (whichever first). */
 function untilReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (isRedisReady(redis)) return Promise.resolve();
+  if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

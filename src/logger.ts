@@ -48,10 +48,15 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(base, stdoutDestination());
 }
 
+/** Lines are handed to stdout once this much is waiting, or FLUSH_MS after the first of them. */
+const BATCH_CHARS = 16 * 1024;
+const FLUSH_MS = 100;
+
 /**
- * stdout, written asynchronously: a request never waits for its log line to reach the
- * terminal or pipe, and lines logged while a write is under way go out together in the
- * next one. Bounded: if whatever reads stdout stops reading, lines beyond 16 MiB waiting
+ * stdout, written asynchronously and in batches: a request never waits for its log line to
+ * reach the terminal or pipe, and under load one write carries many lines (a write per
+ * line cost about a tenth of the gateway's CPU time per request). A line waits at most
+ * FLUSH_MS. Bounded: if whatever reads stdout stops reading, lines beyond 16 MiB waiting
  * are dropped (said once on stderr) rather than growing the heap. What is still waiting
  * when the process exits is written synchronously first.
  */
@@ -62,12 +67,45 @@ function stdoutDestination(): pino.DestinationStream {
     if (!dropped) process.stderr.write('log lines dropped: stdout is not being read fast enough\n');
     dropped = true;
   });
+  const batch = new LineBatch(dest);
   process.once('exit', () => {
     try {
+      batch.flush();
       dest.flushSync();
     } catch {
       // Nothing more can be done at exit (stdout closed).
     }
   });
-  return dest;
+  return batch;
+}
+
+/** Collects log lines and hands them on joined: by size, or after FLUSH_MS. */
+class LineBatch implements pino.DestinationStream {
+  private lines: string[] = [];
+  private chars = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly dest: pino.DestinationStream) {}
+
+  write(line: string): boolean {
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars >= BATCH_CHARS) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      // A waiting line never keeps the process alive: exit flushes it.
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.lines.length === 0) return;
+    const text = this.lines.join('');
+    this.lines = [];
+    this.chars = 0;
+    this.dest.write(text);
+  }
 }

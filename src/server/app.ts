@@ -74,7 +74,7 @@ export function buildApp(deps: GatewayDeps, logger: Logger): FastifyInstance {
 
   installRequestTrace(app);
   countRequests(app, deps.metrics, deps.definitions);
-  const notFoundLimiter = installRateLimit(app, deps.settings);
+  const notFoundLimiter = installRateLimit(app, deps.settings, deps.rateLimitRedis);
   installErrorHandlers(app, { notFoundPreHandler: notFoundLimiter });
   installAccessControl(app, deps);
   installInputLimits(app, deps.settings);

@@ -5,6 +5,7 @@ import type { Settings } from '../config.js';
 import type { DefinitionsStatus } from '../definitions/live.js';
 import type { DefinitionSet } from '../definitions/types.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
+import type { Redis } from '../redis/connection.js';
 import type { TokenManager } from '../tokens/manager.js';
 import type { UpstreamBreaker } from '../upstream/breaker.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -28,4 +29,6 @@ export interface GatewayDeps {
   redis?: (() => 'up' | 'down') | undefined;
   /** With EVERCYCLE_REDIS_URL: why the shared tokens cannot be read here (instances disagree on EVERCYCLE_SECRET_KEY), or null. */
   sharedTokensProblem?: (() => string | null) | undefined;
+  /** With EVERCYCLE_REDIS_URL and rate limits on: the connection the limits are counted in (shared by every instance). */
+  rateLimitRedis?: Redis | undefined;
 }

@@ -16,14 +16,12 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
-import { createRedis, type Redis } from '../../redis/connection.js';
+import type { Redis } from '../../redis/connection.js';
 
 export interface RateLimitSettings {
   /** Requests per window and client; 0 disables rate limiting. */
   rateLimitMax: number;
   rateLimitWindowMs: number;
-  /** Count in this Redis (shared by every gateway using it) instead of in memory. */
-  redisUrl?: string;
   redisPrefix: string;
 }
 
@@ -43,9 +41,12 @@ export type NotFoundLimiter = (request: FastifyRequest, reply: FastifyReply) => 
  * (buildApp declares its routes in a later plugin). Returns a preHandler for the
  * not-found handler, which no route covers, or undefined when rate limiting is off.
  */
-export function installRateLimit(app: FastifyInstance, settings: RateLimitSettings): NotFoundLimiter | undefined {
-  if (settings.rateLimitMax === 0) return undefined;
-  const redis = settings.redisUrl ? sharedCounters(app, settings.redisUrl) : undefined;
+export function installRateLimit(app: FastifyInstance, settings: RateLimitSettings, redis?: Redis): NotFoundLimiter | undefined {
+  if (settings.rateLimitMax === 0) {
+    redis?.disconnect();
+    return undefined;
+  }
+  if (redis) watchCounters(app, redis);
   void app.register(rateLimit, {
     ...(redis && { redis, nameSpace: `${settings.redisPrefix}rate-limit:`, skipOnError: true }),
     global: true,
@@ -65,11 +66,10 @@ export function installRateLimit(app: FastifyInstance, settings: RateLimitSettin
   };
 }
 
-/** The Redis client the counters live in: its own connection, closed with the app. */
-function sharedCounters(app: FastifyInstance, url: string): Redis {
+/** The Redis connection the counters live in (the app's own, made with RATE_LIMIT_REDIS_ROLE): logged when it comes back, closed with the app. */
+function watchCounters(app: FastifyInstance, redis: Redis): void {
   // app.log is the pino logger the gateway was built with (buildApp's loggerInstance).
   const logger = app.log as unknown as Logger;
-  const redis = createRedis({ url, logger, role: 'rate-limit', whenDown: 'rate limits are NOT enforced (requests are served without a limit)' });
   let down = false;
   redis.on('error', () => {
     down = true;
@@ -83,8 +83,10 @@ function sharedCounters(app: FastifyInstance, url: string): Redis {
     if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
     else redis.disconnect();
   });
-  return redis;
 }
+
+/** How the gateway makes the counters' connection (createRedis options). */
+export const RATE_LIMIT_REDIS_ROLE = { role: 'rate-limit', whenDown: 'rate limits are NOT enforced (requests are served without a limit)' } as const;
 
 function windowText(ms: number): string {
   if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
