@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Pool, errors as undiciErrors } from 'undici';
 import { BrokenCircuitError, type UpstreamBreaker } from './breaker.js';
 import { decodeBody } from './decode.js';
+import { dispatchTry } from './try.js';
 import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 import { decideRetry, type RetryPolicy, type TryOutcome } from './retry-policy.js';
 
@@ -150,43 +151,24 @@ export class UpstreamClient {
 
   /** One try: connect, send, read the whole body, decode. */
   private async once(req: UpstreamRequest): Promise<Omit<UpstreamResponse, 'attempts'>> {
-    const clientSignal = req.signal;
-    if (clientSignal?.aborted) throw new ClientAbortedError();
-    // One signal for the try: aborted by its own deadlines or when the client goes away.
-    // (Not AbortSignal.any: on Node 20 the signals it creates outlive the call and fill the
-    // old generation under load.)
-    const deadline = new AbortController();
-    const signal = deadline.signal;
-    const onClientGone = (): void => deadline.abort(new ClientAbortedError());
-    clientSignal?.addEventListener('abort', onClientGone, { once: true });
-    let timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`no response headers within ${req.timeouts.headersMs} ms`)), req.timeouts.headersMs);
     try {
-      const res = await settleOnAbort(
-        this.pool(req.timeouts.connectMs).request({
-          method: req.method as 'GET',
-          path: this.prefix + req.path,
-          headers: req.headers,
-          body: req.body,
-          signal,
-          headersTimeout: req.timeouts.headersMs,
-          bodyTimeout: req.timeouts.bodyMs,
-        }),
-        signal,
-      );
-      clearTimeout(timer);
-      timer = setTimeout(() => deadline.abort(new UpstreamTimeoutError(`response body not complete within ${req.timeouts.bodyMs} ms`)), req.timeouts.bodyMs);
-      const raw = await readLimited(res.body, this.maxResponseBytes);
-      const body = await decodeBody(raw, res.headers['content-encoding'], this.maxResponseBytes);
-      return { status: res.statusCode, headers: res.headers, body };
+      const answer = await dispatchTry(this.pool(req.timeouts.connectMs), {
+        method: req.method,
+        path: this.prefix + req.path,
+        headers: req.headers,
+        body: req.body,
+        headersMs: req.timeouts.headersMs,
+        bodyMs: req.timeouts.bodyMs,
+        maxBytes: this.maxResponseBytes,
+        signal: req.signal,
+      });
+      const body = await decodeBody(answer.raw, answer.headers['content-encoding'], this.maxResponseBytes);
+      return { status: answer.status, headers: answer.headers, body };
     } catch (err) {
-      if (clientSignal?.aborted) throw new ClientAbortedError();
+      if (req.signal?.aborted) throw new ClientAbortedError();
       // Cut off by shutdown mid-call: the request may have arrived, so no "retry" here.
       if (this.destroyed) throw new UpstreamUnavailableError('the gateway shut down while waiting for Evercycle', true);
-      if (signal.aborted) throw signal.reason as UpstreamTimeoutError;
       throw classify(err);
-    } finally {
-      clearTimeout(timer);
-      clientSignal?.removeEventListener('abort', onClientGone);
     }
   }
 
@@ -218,44 +200,8 @@ export class UpstreamClient {
   }
 }
 
-/**
- * `request` or, as soon as `signal` aborts, its reason. undici (7.x, nodejs/undici#386)
- * only notices the abort of a request once that has a connection: one still waiting for
- * a connection that never comes (a black-holed upstream) would outlive its headers
- * deadline, or its client, until the connect timeout. undici drops the abandoned request
- * itself once the connection attempt ends; its outcome is ignored here.
- */
-function settleOnAbort<T>(request: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    request.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new UpstreamUnavailableError(`upstream response larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function classify(err: unknown): Error {
