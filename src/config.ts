@@ -94,7 +94,8 @@ export const SETTINGS = {
       .refine((u) => /^rediss?:\/\/[^/?#]/i.test(u), 'must be a redis://host or rediss://host URL')
       .refine((u) => asUrl(u) === null || asUrl(u)!.hostname !== '', 'must name a host')
       .refine((u) => asUrl(u) === null || /^\/?(\d{1,5})?$/.test(asUrl(u)!.pathname), 'the path must be a database number (/0, /1, ...) or nothing')
-      .refine((u) => asUrl(u) === null || !asUrl(u)!.hash, 'must not contain a fragment')
+      .refine((u) => asUrl(u) === null || !asUrl(u)!.hash, 'must not contain a fragment (a # in the password must be written %23)')
+      .refine((u) => asUrl(u) === null || decodes(asUrl(u)!.password), 'the password has a malformed %-escape')
       .optional(),
   },
   redisPrefix: { env: 'EVERCYCLE_REDIS_PREFIX', default: 'evercycle-gateway:', description: 'Prefix of every Redis key the gateway uses (one per gateway deployment sharing a Redis).', schema: z.string().min(1) },
@@ -252,6 +253,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   return settings;
 }
 
+const decodes = (s: string): boolean => {
+  try {
+    decodeURIComponent(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function isSecret(envName: string): boolean {
   return /PASSWORD|TOKEN(?!_)|SECRET|KEY/.test(envName);
 }
@@ -260,6 +270,8 @@ function isSecret(envName: string): boolean {
  * of a URL (`https://svc:pw@host` is refused for its credentials, which must not be echoed). */
 function shown(envName: string, raw: string | undefined): string | undefined {
   if (isSecret(envName)) return '***';
+  // Malformed, a Redis URL's password can sit anywhere (an unescaped / ? # @, ?password=).
+  if (envName === 'EVERCYCLE_REDIS_URL') return raw === undefined ? raw : '(not shown: it may hold a password)';
   return raw?.replace(/^([a-z][a-z0-9+.-]*:\/{0,2})[^/?#]*@/i, '$1***@');
 }
 

@@ -96,6 +96,8 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     const instanceId = randomUUID();
     const redisStore = new RedisTokenStore({ redis, prefix: settings.redisPrefix, logger, upstream: baseUrl, key: settings.secretKey, instanceId });
     coordinator = new RedisTokenCoordinator({ store: redisStore, redis, subscriber, prefix: settings.redisPrefix, lockTtlMs: settings.redisLockTtlMs, instanceId, logger });
+    // Which at-rest key this instance uses, before anything is read (retried periodically when Redis is down now).
+    await coordinator.claim().catch((err: Error) => logger.warn({ reason: err.message }, 'Redis unreachable at start: the shared session is joined once it is back'));
     store = redisStore;
     redisStatus = () => (isRedisReady(redis) && isRedisReady(subscriber) ? 'up' : 'down');
     sharedTokensProblem = () => redisStore.problem;
@@ -166,6 +168,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     },
     close() {
       closing ??= (async () => {
+        tokens.beginShutdown();
         // app.close() waits for requests in flight; a client holding a connection open
         // without a request (a preconnect, a port probe) would hold it forever.
         const force = setTimeout(() => {
@@ -182,6 +185,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
         await definitions.close();
         await warmUp;
         await tokens.stop();
+        coordinator?.close();
         for (const client of redisClients) client.disconnect();
         await upstream.close();
         await simulator?.close();

@@ -45,7 +45,8 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     sim = createSimulator({ now: clock.now, rotateRefreshTokens: true });
     const simUrl = await sim.listen();
     prefix = `o-${randomUUID()}:`;
-    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: prefix, EVERCYCLE_REFRESH_AHEAD_S: '0' };
+    // Lock TTL 1 s: after Redis comes back empty, renewals are held back for one TTL.
+    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: prefix, EVERCYCLE_REFRESH_AHEAD_S: '0', EVERCYCLE_REDIS_LOCK_TTL_MS: '1000' };
     a = await startGateway(simUrl, { now: clock.now, env });
     b = await startGateway(simUrl, { now: clock.now, env });
   });

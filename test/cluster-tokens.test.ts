@@ -152,41 +152,52 @@ describe.skipIf(!HAVE_REDIS)('shared session across gateway instances', () => {
     expect(a.logs.text).not.toMatch(/lost the token renewal lock/);
   });
 
-  it('instances that disagree on EVERCYCLE_SECRET_KEY do not take each other\'s tokens, and /ready says so', async () => {
+  it('an instance whose EVERCYCLE_SECRET_KEY is not the cluster\'s neither uses nor stores the shared session, and /ready says so', async () => {
     const clock = manualClock();
     const sim = createSimulator({ now: clock.now });
     const simUrl = await sim.listen();
     cleanups.push(() => sim.close());
     const prefix = `k-${randomUUID()}:`;
     const base = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: prefix, EVERCYCLE_REFRESH_AHEAD_S: '0' };
-    const start = async (key?: string) => {
-      const gw = await startGateway(simUrl, { now: clock.now, env: key ? { ...base, EVERCYCLE_SECRET_KEY: key } : base });
+    const start = async (key?: string, env: Record<string, string> = {}) => {
+      const gw = await startGateway(simUrl, { now: clock.now, env: { ...base, ...(key && { EVERCYCLE_SECRET_KEY: key }), ...env } });
       cleanups.push(() => gw.close());
       return gw;
     };
+    // The first instance sets the key for the cluster.
     const keyed = await start('11'.repeat(32));
-    const otherKey = await start('22'.repeat(32));
+    // Another key, with a service account that would sign in at start: it must not.
+    const otherKey = await start('22'.repeat(32), { EVERCYCLE_USERNAME: sim.demo.username, EVERCYCLE_PASSWORD: sim.demo.password });
     const keyless = await start();
     expect(keyless.logs.text).toMatch(/EVERCYCLE_REDIS_URL without EVERCYCLE_SECRET_KEY: the Evercycle tokens are stored in Redis unencrypted/);
     expect(keyed.logs.text).not.toMatch(/without EVERCYCLE_SECRET_KEY/);
-
-    // The keyless instance stores plaintext: the keyed ones refuse it (taking it would let
-    // one misconfigured instance downgrade the cluster's tokens).
-    await signInOn(keyless, sim.demo);
-    for (const gw of [keyed, otherKey]) {
-      await waitForHealth(gw.url, (h) => h.shared_tokens === 'unreadable');
-      expect((await health(gw.url)).authenticated).toBe(false);
+    expect(count(sim.calls(), SIGNIN)).toBe(0);
+    for (const [gw, why] of [
+      [otherKey, /use another EVERCYCLE_SECRET_KEY \(or none\): this one does not use or store the shared session/],
+      [keyless, /have an EVERCYCLE_SECRET_KEY and this one has none/],
+    ] as const) {
+      expect(gw.logs.text).toMatch(why);
       const ready = await rawRequest(gw.url, 'GET', '/ready');
       expect(ready.status).toBe(503);
-      expect(ready.json.message).toMatch(/stored unencrypted, but EVERCYCLE_SECRET_KEY is set here: every instance needs the same key/);
+      expect(ready.json.message).toMatch(why);
+      expect((await health(gw.url)).shared_tokens).toBe('unreadable');
+      // It cannot sign the cluster in (nor downgrade the tokens to plaintext), nor out.
+      const signIn = await postJson(gw.url, '/api/auth', sim.demo);
+      expect(signIn.status).toBe(503);
+      expect(signIn.json.message).toMatch(why);
+      expect((await rawRequest(gw.url, 'DELETE', '/api/auth')).status).toBe(503);
     }
-    // Sealed with one key: the other key cannot open it, nor can the keyless instance.
-    await signInOn(keyed, sim.demo);
+    expect(count(sim.calls(), SIGNIN)).toBe(0);
     expect((await rawRequest(keyed.url, 'GET', '/ready')).status).toBe(200);
-    await waitForHealth(otherKey.url, (h) => h.shared_tokens === 'unreadable');
-    expect((await rawRequest(otherKey.url, 'GET', '/ready')).json.message).toMatch(/cannot be decrypted with EVERCYCLE_SECRET_KEY/);
-    await waitForHealth(keyless.url, (h) => h.shared_tokens === 'unreadable');
-    expect((await rawRequest(keyless.url, 'GET', '/ready')).json.message).toMatch(/encrypted but EVERCYCLE_SECRET_KEY is not set here/);
+
+    // The instance with the cluster's key signs in and serves; the others stay out.
+    await signInOn(keyed, sim.demo);
+    expect((await getAll(keyed.url)).status).toBe(200);
+    for (const gw of [otherKey, keyless]) {
+      expect((await health(gw.url)).authenticated).toBe(false);
+      expect((await rawRequest(gw.url, 'GET', '/ready')).status).toBe(503);
+    }
+    expect(count(sim.calls(), SIGNIN)).toBe(1);
   });
 
   it('signing out on one instance signs the other out too', async () => {

@@ -276,12 +276,17 @@ describe.skipIf(!CADDY || !HAVE_REDIS)('deploy/Caddyfile in front of two gateway
     a = revived;
     const listeningAt = performance.now();
     let backAfterMs = -1;
+    // When each request was answered, by id: log lines reach stdout in batches (within
+    // 100 ms), so the line of the request the revived instance served may show up later.
+    const answeredAt = new Map<string, number>();
     for (let i = 0; performance.now() - listeningAt < 10_000; i++) {
       const id = `revive-${i}`;
       const res = await rawRequest(proxy.url, 'GET', '/api/get-all?per_page=1', { headers: { 'x-request-id': id } });
       expect(res.status, res.text).toBe(200);
-      if (requestLines(revived).some((l) => l.request_id === id)) {
-        backAfterMs = performance.now() - listeningAt;
+      answeredAt.set(id, performance.now() - listeningAt);
+      const served = requestLines(revived).find((l) => answeredAt.has(String(l.request_id)));
+      if (served) {
+        backAfterMs = answeredAt.get(String(served.request_id))!;
         break;
       }
       await sleep(50);

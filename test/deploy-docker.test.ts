@@ -93,7 +93,9 @@ describe('deploy/compose.yaml', () => {
       for (const [source, keys] of Object.entries(sources)) {
         expect(keys.filter((k) => !SETTING_NAMES.has(k) && !ALSO_ALLOWED.has(k)), `${source}: not settings of src/config.ts`).toEqual([]);
       }
-      const settings = loadSettings(env, '/app');
+      // The template's key is a placeholder the gateway refuses until it is replaced.
+      expect(() => loadSettings(env, '/app')).toThrow(/EVERCYCLE_SECRET_KEY/);
+      const settings = loadSettings({ ...env, EVERCYCLE_SECRET_KEY: 'ab'.repeat(32) }, '/app');
       // HOST=0.0.0.0 is not loopback: the gateway starts only with keys (or the insecure
       // opt-out). The keys file itself is made at deploy time (compose.yaml's header).
       expect(settings.host).toBe('0.0.0.0');

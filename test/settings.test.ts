@@ -155,7 +155,17 @@ describe('invalid values refuse to load, naming the variable', () => {
   });
 
   it('a Redis URL that is refused does not echo its password, however it is malformed', () => {
-    for (const url of ['redis:/:redis-pw-1@127.0.0.1:6379', 'redis::redis-pw-1@127.0.0.1', 'http://:redis-pw-1@127.0.0.1:6379', 'redis://:redis-pw-1@127.0.0.1/x']) {
+    for (const url of [
+      'redis:/:redis-pw-1@127.0.0.1:6379',
+      'redis::redis-pw-1@127.0.0.1',
+      'http://:redis-pw-1@127.0.0.1:6379',
+      'redis://:redis-pw-1@127.0.0.1/x',
+      'redis://:hun/redis-pw-1@host:6379',
+      'redis://:redis-pw-1#x@host:6379',
+      'redis://:redis-pw-1?@host:6379',
+      'redis://127.0.0.1:99999?password=redis-pw-1',
+      'redis://:redis-pw-1%ZZ@host:6379',
+    ]) {
       const err = refusal({ EVERCYCLE_REDIS_URL: url });
       expect(err.message).toContain('EVERCYCLE_REDIS_URL');
       expect(err.message, url).not.toContain('redis-pw-1');

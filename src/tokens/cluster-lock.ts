@@ -21,8 +21,9 @@ export interface Lease {
   fence: number;
 }
 
-// KEYS[1] lock, KEYS[2] fence counter; ARGV[1] random part, ARGV[2] ttl ms.
+// KEYS[1] lock, KEYS[2] fence counter, KEYS[3] (optional) a key that must exist; ARGV[1] random part, ARGV[2] ttl ms.
 const ACQUIRE = `
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then return 'missing' end
 local fence = redis.call('INCR', KEYS[2])
 local value = fence .. ':' .. ARGV[1]
 if redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[2]) then return value end
@@ -55,10 +56,27 @@ export class ClusterLock {
    * Throws when Redis cannot be reached (the caller must not assume it holds the lock).
    */
   async acquire(name: string, ttlMs: number): Promise<Lease | null> {
+    const taken = await this.take(name, ttlMs);
+    return taken === 'missing' ? null : taken;
+  }
+
+  /** acquire(), but only while `requiredKey` exists: 'missing' (nothing taken) when it does not. */
+  acquireIfExists(name: string, ttlMs: number, requiredKey: string): Promise<Lease | null | 'missing'> {
+    return this.take(name, ttlMs, requiredKey);
+  }
+
+  private async take(name: string, ttlMs: number, requiredKey?: string): Promise<Lease | null | 'missing'> {
     const key = this.key(name);
-    const value = (await this.redis.eval(ACQUIRE, 2, key, `${key}:fence`, randomUUID(), String(Math.max(1, Math.round(ttlMs))))) as string | null;
+    const keys = requiredKey ? [key, `${key}:fence`, requiredKey] : [key, `${key}:fence`];
+    const value = (await this.redis.eval(ACQUIRE, keys.length, ...keys, randomUUID(), String(Math.max(1, Math.round(ttlMs))))) as string | null;
     if (!value) return null;
+    if (value === 'missing') return 'missing';
     return { key, token: value, fence: Number(value.slice(0, value.indexOf(':'))) };
+  }
+
+  /** Hold the lock `name` with `value` for ttlMs unless somebody holds it; true when set. */
+  async hold(name: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(name), value, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
   }
 
   /** Free the lock if `lease` still holds it; true when it did. Never frees another holder's lock. */

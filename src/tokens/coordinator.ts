@@ -5,13 +5,17 @@
 import type { Logger } from 'pino';
 import type { Redis } from '../redis/connection.js';
 import { ClusterLock, type Lease } from './cluster-lock.js';
-import type { RedisTokenStore, RefreshHistory, TokensChanged } from './redis-store.js';
+import { KeyMismatchError, QUARANTINE, type RedisTokenStore, type RefreshHistory, type SeedOutcome, type TokensChanged } from './redis-store.js';
 import type { TokenSet } from './types.js';
 
 export type { Lease, RefreshHistory };
 
-/** `saved`/`cleared`: another instance changed the shared tokens. `reconnected`: Redis is back; what it holds may have changed meanwhile. */
-export type SharedTokensEvent = 'saved' | 'cleared' | 'reconnected';
+/**
+ * `saved`/`cleared`: another instance changed the shared tokens. `reconnected`: Redis is
+ * back with what it held; the shared tokens may have changed meanwhile. `reset`: Redis is
+ * back without it (restarted without persistence): the tokens held here may be stored again.
+ */
+export type SharedTokensEvent = 'saved' | 'cleared' | 'reconnected' | 'reset';
 
 export interface TokenCoordinator {
   /** How long a renewal lock lives when its holder dies (ms). */
@@ -30,14 +34,18 @@ export interface TokenCoordinator {
   read(): Promise<TokenSet | null>;
   /** Store tokens obtained under `lease`; false when the lease had expired (nothing written). */
   commit(tokens: TokenSet, lease: Lease): Promise<boolean>;
+  /** Store tokens whose lease was lost because Redis lost its state while they were being obtained (see RedisTokenCoordinator); false when that is not the case. */
+  commitAfterReset(tokens: TokenSet): Promise<boolean>;
+  /** Why this instance must not use or store the shared session (its at-rest key is not the others'), or null. */
+  refusal(): string | null;
   /** Note that `refreshToken` goes upstream now, under `lease`; false when the lease had expired (do not send it). Throws when Redis is unreachable. */
   markPresented(refreshToken: string, lease: Lease): Promise<boolean>;
   /** Whether `refreshToken` was presented before (perhaps by an instance that died), and whether refresh tokens rotate. Throws when Redis is unreachable. */
   refreshHistory(refreshToken: string): Promise<RefreshHistory>;
   /** A refresh answer carried a new refresh token. Never throws. */
   noteRotation(): Promise<void>;
-  /** Store tokens only when none are stored (Redis came back empty); true when written. */
-  seed(tokens: TokenSet): Promise<boolean>;
+  /** Store tokens only when none are stored and the session was not signed out meanwhile (after an outage). */
+  seed(tokens: TokenSet): Promise<SeedOutcome>;
   /** Resolves at the next change message, or after timeoutMs. */
   waitForChange(timeoutMs: number): Promise<void>;
   /** Called on every change made by another instance, and when Redis comes back. */
@@ -55,6 +63,8 @@ export interface RedisCoordinatorOptions {
   instanceId: string;
   logger: Logger;
   pollMs?: number;
+  /** Lifetime of the claim on the at-rest key (RedisTokenStore.claim), renewed every third of it. */
+  keyIdTtlMs?: number;
 }
 
 const LOCK_NAME = 'tokens:renew';
@@ -67,6 +77,10 @@ export class RedisTokenCoordinator implements TokenCoordinator {
   private waiters = new Set<() => void>();
   /** Heartbeats of the leases this instance holds, by lease value. */
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
+  /** claim() succeeded at least once: a fresh Redis seen after that is one that lost its state. */
+  private claimed = false;
+  private readonly keyIdTtlMs: number;
+  private readonly claimTimer: NodeJS.Timeout;
 
   constructor(private readonly options: RedisCoordinatorOptions) {
     this.lockTtlMs = options.lockTtlMs;
@@ -81,13 +95,19 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     };
     if (subscriber.status === 'ready') subscribe();
     subscriber.on('ready', subscribe);
-    // 'reconnected' once both connections are back after either was lost: the listener reads
-    // (and may write) through the command connection, which can come back after the subscriber.
+    // Once both connections are back after either was lost ('reconnected' or 'reset'): the
+    // listener reads (and may write) through the command connection, which can come back
+    // after the subscriber.
     let lost = false;
     const onUp = () => {
       if (lost && redis.status === 'ready' && subscriber.status === 'ready') {
         lost = false;
-        this.emit('reconnected');
+        this.claim().then(
+          (fresh) => {
+            if (!fresh) this.emit('reconnected');
+          },
+          (err: Error) => logger.warn({ reason: err.message }, 'could not check the shared state after reconnecting to Redis'),
+        );
       }
     };
     for (const client of [redis, subscriber]) {
@@ -96,6 +116,9 @@ export class RedisTokenCoordinator implements TokenCoordinator {
       });
       client.on('ready', onUp);
     }
+    this.keyIdTtlMs = options.keyIdTtlMs ?? 30_000;
+    this.claimTimer = setInterval(() => this.claim().catch(() => {}), Math.max(10, Math.floor(this.keyIdTtlMs / 3)));
+    this.claimTimer.unref();
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== store.channel) return;
       this.wake();
@@ -110,10 +133,59 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     });
   }
 
+  /** Throws KeyMismatchError when this instance's at-rest key is not the others'. */
   async acquire(): Promise<Lease | null> {
-    const lease = await this.lock.acquire(LOCK_NAME, this.lockTtlMs);
+    if (!this.claimed) await this.claim();
+    const refusal = this.refusal();
+    if (refusal) throw new KeyMismatchError(refusal);
+    const lease = await this.lock.acquireIfExists(LOCK_NAME, this.lockTtlMs, this.options.store.stateKey);
+    if (lease === 'missing') {
+      // Redis lost its state since this instance last looked: hold renewals back first.
+      await this.claim();
+      return null;
+    }
     if (lease) this.keepAlive(lease);
     return lease;
+  }
+
+  /**
+   * Say which key this instance uses (at start, every third of keyIdTtlMs, after a
+   * reconnect, and before taking the lock in a Redis that lost its state). True when it
+   * found Redis without the gateways' state after having seen it: then renewals are held
+   * back for one lock TTL (the lock is set to QUARANTINE, as if its holder had died) and
+   * 'reset' is emitted. A renewal that was under way on some instance when the state was
+   * lost (its record that the refresh token was presented is gone too) lands meanwhile and
+   * stores its tokens through commitAfterReset(), which lifts the hold; nobody presents the
+   * same refresh token again, unless that renewal takes longer than the lock TTL.
+   */
+  async claim(): Promise<boolean> {
+    const { fresh } = await this.options.store.claim(this.keyIdTtlMs);
+    const wasClaimed = this.claimed;
+    this.claimed = true;
+    if (!fresh || !wasClaimed) return false;
+    await this.lock.hold(LOCK_NAME, QUARANTINE, this.lockTtlMs);
+    this.options.logger.warn(
+      { hold_ms: this.lockTtlMs },
+      'Redis lost the shared state (restarted without persistence?): token renewals are held back while one that was under way may still land',
+    );
+    this.emit('reset');
+    return true;
+  }
+
+  refusal(): string | null {
+    return this.options.store.refusal;
+  }
+
+  async commitAfterReset(tokens: TokenSet): Promise<boolean> {
+    const lockKey = this.lock.key(LOCK_NAME);
+    if (await this.options.store.saveInQuarantine(tokens, lockKey)) return true;
+    // The renewal may have ended before any instance noticed the reset: look now.
+    return (await this.claim()) && this.options.store.saveInQuarantine(tokens, lockKey);
+  }
+
+  /** Stop the periodic claim (shutdown). */
+  close(): void {
+    clearInterval(this.claimTimer);
   }
 
   async release(lease: Lease): Promise<void> {
@@ -147,7 +219,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     await this.options.store.noteRotation().catch((err: Error) => this.options.logger.warn({ reason: err.message }, 'could not note that refresh tokens rotate'));
   }
 
-  seed(tokens: TokenSet): Promise<boolean> {
+  seed(tokens: TokenSet): Promise<SeedOutcome> {
     return this.options.store.seed(tokens);
   }
 

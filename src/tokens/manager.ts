@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { AuthRejectedError, type AuthResult } from '../upstream/auth-result.js';
 import type { Lease, SharedTokensEvent, TokenCoordinator } from './coordinator.js';
+import { KeyMismatchError } from './redis-store.js';
 import type { AuthApi, TokenSet, TokenStore } from './types.js';
 
 export interface TokenManagerOptions {
@@ -232,10 +233,19 @@ export class TokenManager {
     }
   }
 
-  /** Stop background work and wait until the token store has written everything (shutdown). */
-  async stop(): Promise<void> {
+  /**
+   * Shutdown has begun: no more background refreshes, and calls waiting for another
+   * instance's renewal stop waiting (503) so they do not hold the shutdown. A renewal this
+   * instance is making itself carries on.
+   */
+  beginShutdown(): void {
     this.stopped = true;
     clearTimeout(this.proactiveTimer);
+  }
+
+  /** Stop background work and wait until the token store has written everything (shutdown). */
+  async stop(): Promise<void> {
+    this.beginShutdown();
     await this.renewing?.catch(() => {});
     await this.options.store.flush();
   }
@@ -282,7 +292,7 @@ export class TokenManager {
       try {
         lease = await coordinator.acquire();
       } catch (err) {
-        throw redisDown(err);
+        throw lockError(err);
       }
       if (lease) {
         try {
@@ -338,7 +348,7 @@ export class TokenManager {
       try {
         lease = await coordinator.acquire();
       } catch (err) {
-        throw redisDown(err);
+        throw lockError(err);
       }
       if (lease) break;
       if (this.stopped) throw shuttingDown();
@@ -389,30 +399,43 @@ export class TokenManager {
     const { coordinator, logger } = this.options;
     if (this.stopped || !coordinator) return;
     if (event === 'cleared') {
-      // Signed out elsewhere (DELETE /api/auth, or a refused refresh): this instance too.
-      // A renewal running here stores its own result when it ends.
-      if (this.renewing) return;
-      if (this.tokens) logger.info('the shared Evercycle session was dropped by another gateway instance');
-      this.generation++;
-      this.tokens = null;
-      this.refused = null;
-      clearTimeout(this.proactiveTimer);
+      // Signed out elsewhere (DELETE /api/auth, or a refused refresh): this instance too,
+      // also while it waits for a renewal elsewhere, which then must not refresh the
+      // dropped session. (A renewal holding the lock here cannot meet a sign-out: that
+      // takes the lock too; if its lock was lost, its tokens are not stored.)
+      this.dropShared('the shared Evercycle session was dropped by another gateway instance');
       return;
     }
+    // Back after an outage ('reconnected'), or Redis came back empty ('reset'): put the
+    // tokens held here back if Redis has none, unless the session was signed out meanwhile
+    // (then drop them here too: never undo a sign-out this instance did not hear about).
     const generation = this.generation;
+    const held = this.tokens;
+    if ((event === 'reconnected' || event === 'reset') && held && held !== this.refused && held.expiresAt > this.now() && !coordinator.refusal()) {
+      const outcome = await coordinator.seed(held);
+      if (generation !== this.generation || this.stopped) return;
+      if (outcome === 'seeded') {
+        logger.info('Redis had lost the shared tokens; stored the ones held here again');
+        return;
+      }
+      if (outcome === 'signed-out') {
+        this.dropShared('the shared Evercycle session was signed out while Redis was unreachable from here; dropped here too');
+        return;
+      }
+    }
     const shared = await coordinator.read();
     // Signed out (here or by a 'cleared' message) while the read was under way: what it
     // found is the session just dropped, not one to take back.
     if (generation !== this.generation || this.stopped) return;
-    if (shared && this.isNewer(shared, this.tokens)) {
-      this.take(shared);
-      return;
-    }
-    // Redis came back empty (restarted without persistence): put the tokens held here back,
-    // unless another instance was first.
-    if (!shared && event === 'reconnected' && this.tokens && this.tokens !== this.refused && this.tokens.expiresAt > this.now()) {
-      if (await coordinator.seed(this.tokens)) logger.info('Redis had lost the shared tokens; stored the ones held here again');
-    }
+    if (shared && this.isNewer(shared, this.tokens)) this.take(shared);
+  }
+
+  private dropShared(message: string): void {
+    if (this.tokens) this.options.logger.info(message);
+    this.generation++;
+    this.tokens = null;
+    this.refused = null;
+    clearTimeout(this.proactiveTimer);
   }
 
   /** Whether `shared` replaces `held`: other tokens, not older, and not ones the upstream refused. */
@@ -568,6 +591,11 @@ export class TokenManager {
     const lease = this.lease;
     if (!coordinator || !lease) return store.save(tokens);
     if (await coordinator.commit(tokens, lease)) return;
+    // Lost because Redis lost its state meanwhile: renewals are held back until this lands.
+    if (await coordinator.commitAfterReset(tokens).catch(() => false)) {
+      logger.info('stored the renewed tokens in Redis, which had lost its state during the renewal');
+      return;
+    }
     // The lock was lost while renewing (it is extended while held, so Redis was unreachable
     // for longer than its TTL, or this process stalled): another instance may have renewed,
     // signed in or signed out since. Nothing is written without the lock; the shared
@@ -644,6 +672,12 @@ function shuttingDown(): GatewayError {
 
 function busyElsewhere(): GatewayError {
   return new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
+}
+
+/** The renewal lock could not be taken: this instance's at-rest key is not the cluster's, or Redis is down. */
+function lockError(err: unknown): GatewayError {
+  if (err instanceof KeyMismatchError) return new GatewayError(503, err.message);
+  return redisDown(err);
 }
 
 /** `_cause` is not shown: ioredis's messages speak of streams and queues, not of what the caller can do. */

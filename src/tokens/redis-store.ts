@@ -54,6 +54,48 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
+// KEYS[1] state marker, KEYS[2] key id; ARGV[1] this instance's key id, ARGV[2] key id ttl ms.
+// The marker exists as long as Redis has kept what the gateways stored (a restart without
+// persistence loses it); the key id is kept alive by the instances that use it.
+const CLAIM = `
+local fresh = 0
+if redis.call('SET', KEYS[1], '1', 'NX') then fresh = 1 end
+local current = redis.call('GET', KEYS[2])
+if (not current) or current == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return {fresh, 1}
+end
+return {fresh, 0}`;
+
+// KEYS[1] tokens, KEYS[2] lock; ARGV[1] record, ARGV[2] the quarantine value, ARGV[3] channel, ARGV[4] message.
+const SAVE_IN_QUARANTINE = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`;
+
+// KEYS[1] tokens, KEYS[2] signed-out marker; ARGV[1] record.
+const SEED = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'present' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'signed-out' end
+redis.call('SET', KEYS[1], ARGV[1])
+return 'seeded'`;
+
+/** What seed() found: it stored the tokens, or tokens are there already, or the session was signed out. */
+export type SeedOutcome = 'seeded' | 'present' | 'signed-out';
+
+/** The lock's value while renewals are held back after Redis lost its state (see RedisTokenCoordinator). */
+export const QUARANTINE = 'quarantine';
+
+/** What claim() found. */
+export interface Claim {
+  /** Redis had lost what the gateways stored (or this is the first instance ever): the state marker was set now. */
+  fresh: boolean;
+  /** The instances sharing this Redis use this instance's EVERCYCLE_SECRET_KEY (or none, like it). */
+  sameKey: boolean;
+}
+
 /** What is known about presenting a refresh token (see RedisTokenStore.markPresented). */
 export interface RefreshHistory {
   /** An instance presented this refresh token under the lock; its answer may never have been stored. */
@@ -85,13 +127,53 @@ export class RedisTokenStore implements TokenStore {
   private writes: Promise<unknown> = Promise.resolve();
   /** Why the last record read could not be used (another EVERCYCLE_SECRET_KEY, most likely); null once one was, or this instance wrote its own. */
   private unreadable: string | null = null;
+  /** Set while the other instances use another EVERCYCLE_SECRET_KEY (claim()): this one then neither uses nor stores the shared session. */
+  private keyMismatch: string | null = null;
+  /** Exists as long as Redis keeps what the gateways stored (see claim()). */
+  readonly stateKey: string;
+  private readonly keyIdKey: string;
+  /** Set by clear(): the session was signed out (see seed()). */
+  private readonly signedOutKey: string;
+  /** Identifies the at-rest key without revealing it: a hash of a derivation, or "none". */
+  private readonly keyId: string;
 
   constructor(private readonly options: RedisTokenStoreOptions) {
     this.key = `${options.prefix}tokens`;
     this.channel = `${options.prefix}tokens:changed`;
     this.presentedKey = `${options.prefix}tokens:presented`;
     this.rotatesKey = `${options.prefix}tokens:rotates`;
+    this.stateKey = `${options.prefix}state`;
+    this.keyIdKey = `${options.prefix}key-id`;
+    this.signedOutKey = `${options.prefix}tokens:signed-out`;
+    this.keyId = options.key ? `sha256:${createHash('sha256').update('evercycle-gateway key id\0').update(options.key).digest('hex').slice(0, 32)}` : 'none';
     this.logger = options.logger;
+  }
+
+  /**
+   * Say which at-rest key this instance uses, and learn whether Redis kept its state. The
+   * first instance (or the first after every instance using the previous key is gone: the
+   * key id lives keyIdTtlMs unless claimed again) sets the key for all of them; an instance
+   * with another key is refused the shared session until it is restarted with the right
+   * one, so a misconfigured instance can neither take the others' tokens nor replace them.
+   * Call it at start and then periodically (well within keyIdTtlMs). Throws when Redis is unreachable.
+   */
+  async claim(keyIdTtlMs: number): Promise<Claim> {
+    const [fresh, same] = (await this.options.redis.eval(CLAIM, 2, this.stateKey, this.keyIdKey, this.keyId, String(keyIdTtlMs))) as [number, number];
+    const mismatch =
+      same === 1
+        ? null
+        : this.options.key
+          ? 'the gateway instances sharing this Redis use another EVERCYCLE_SECRET_KEY (or none): this one does not use or store the shared session; give every instance the same key'
+          : 'the gateway instances sharing this Redis have an EVERCYCLE_SECRET_KEY and this one has none: it does not use or store the shared session; give every instance the same key';
+    if (mismatch && mismatch !== this.keyMismatch) this.logger.error({ redis_key: this.keyIdKey }, mismatch);
+    if (!mismatch && this.keyMismatch) this.logger.info('the gateway instances sharing this Redis now use the same EVERCYCLE_SECRET_KEY as this one');
+    this.keyMismatch = mismatch;
+    return { fresh: fresh === 1, sameKey: same === 1 };
+  }
+
+  /** Why this instance must not use or store the shared session now (another key than the other instances'), or null. */
+  get refusal(): string | null {
+    return this.keyMismatch;
   }
 
   /**
@@ -100,11 +182,12 @@ export class RedisTokenStore implements TokenStore {
    * a key): the instances disagree on the key and do not share one session. Null otherwise.
    */
   get problem(): string | null {
-    return this.unreadable;
+    return this.keyMismatch ?? this.unreadable;
   }
 
   /** The stored tokens, or null when there are none (or unusable ones). Throws when Redis cannot be reached. */
   async read(): Promise<TokenSet | null> {
+    if (this.keyMismatch) return null;
     const text = await this.options.redis.get(this.key);
     this.unreadable = null;
     if (text === null) return null;
@@ -151,6 +234,7 @@ export class RedisTokenStore implements TokenStore {
 
   save(tokens: TokenSet): Promise<void> {
     return this.serialized(async () => {
+      this.refuseWrite();
       await this.options.redis.multi().set(this.key, this.record(tokens)).publish(this.channel, this.message('saved')).exec();
       this.unreadable = null;
     });
@@ -162,15 +246,39 @@ export class RedisTokenStore implements TokenStore {
    */
   saveFenced(tokens: TokenSet, lease: Lease): Promise<boolean> {
     return this.serialized(async () => {
+      this.refuseWrite();
       const done = await this.options.redis.eval(SAVE_FENCED, 2, this.key, lease.key, this.record(tokens), lease.token, this.channel, this.message('saved'));
       if (done === 1) this.unreadable = null;
       return done === 1;
     });
   }
 
-  /** Store `tokens` only when no tokens are stored (SET NX); true when written. */
-  seed(tokens: TokenSet): Promise<boolean> {
-    return this.serialized(async () => (await this.options.redis.set(this.key, this.record(tokens), 'NX')) === 'OK');
+  /**
+   * Store `tokens` only when none are stored and the session was not signed out since Redis
+   * last lost its state (clear() leaves a marker): after an outage, an instance that held
+   * tokens puts them back into a Redis that lost them, but never undoes a sign-out it did
+   * not hear about.
+   */
+  seed(tokens: TokenSet): Promise<SeedOutcome> {
+    return this.serialized(async () => {
+      this.refuseWrite();
+      return (await this.options.redis.eval(SEED, 2, this.key, this.signedOutKey, this.record(tokens))) as SeedOutcome;
+    });
+  }
+
+  /**
+   * Store `tokens` while renewals are held back after Redis lost its state (the lock holds
+   * QUARANTINE), and lift the hold: the renewal that was under way when Redis lost its
+   * state has landed, and the instances waiting take its tokens. False when there is no
+   * such hold (it ended, or another instance holds the lock).
+   */
+  saveInQuarantine(tokens: TokenSet, lockKey: string): Promise<boolean> {
+    return this.serialized(async () => {
+      this.refuseWrite();
+      const done = await this.options.redis.eval(SAVE_IN_QUARANTINE, 2, this.key, lockKey, this.record(tokens), QUARANTINE, this.channel, this.message('saved'));
+      if (done === 1) this.unreadable = null;
+      return done === 1;
+    });
   }
 
   /**
@@ -195,7 +303,8 @@ export class RedisTokenStore implements TokenStore {
 
   clear(): Promise<void> {
     return this.serialized(async () => {
-      await this.options.redis.multi().del(this.key).publish(this.channel, this.message('cleared')).exec();
+      this.refuseWrite();
+      await this.options.redis.multi().del(this.key).set(this.signedOutKey, '1').publish(this.channel, this.message('cleared')).exec();
       this.unreadable = null;
     });
   }
@@ -211,6 +320,10 @@ export class RedisTokenStore implements TokenStore {
     return run;
   }
 
+  private refuseWrite(): void {
+    if (this.keyMismatch) throw new KeyMismatchError(this.keyMismatch);
+  }
+
   private record(tokens: TokenSet): string {
     const { key, upstream } = this.options;
     const content = key ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) } : { version: FORMAT_VERSION, upstream, ...tokens };
@@ -220,6 +333,11 @@ export class RedisTokenStore implements TokenStore {
   private message(event: TokensChanged['event']): string {
     return JSON.stringify({ event, by: this.options.instanceId } satisfies TokensChanged);
   }
+}
+
+/** A write refused because this instance's at-rest key is not the one the others use. */
+export class KeyMismatchError extends Error {
+  override name = 'KeyMismatchError';
 }
 
 function fingerprint(refreshToken: string): string {
