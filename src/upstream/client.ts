@@ -2,10 +2,10 @@
 // API, per-try timeouts, the circuit breaker and retries. Callers get a fully read,
 // decoded answer or a typed error (errors.ts).
 import type { IncomingHttpHeaders } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Pool, errors as undiciErrors } from 'undici';
 import { BrokenCircuitError, type UpstreamBreaker } from './breaker.js';
+import { cancellableSleep, type Cancellation } from './cancellation.js';
 import { decodeBody } from './decode.js';
 import { dispatchTry } from './try.js';
 import { CircuitOpenError, ClientAbortedError, ShuttingDownError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
@@ -29,8 +29,8 @@ export interface UpstreamRequest {
   body?: Buffer | undefined;
   timeouts: Timeouts;
   retry: RetryPolicy;
-  /** Aborted when our client goes away: the upstream call is abandoned. */
-  signal?: AbortSignal | undefined;
+  /** Cancelled when our client goes away: the upstream call (and any retry wait) is abandoned. */
+  cancellation?: Cancellation | undefined;
   /** What the call is for (an API name, 'auth:signin', 'auth:refresh'), passed to the observer. Never client input. */
   operation?: string | undefined;
 }
@@ -123,11 +123,7 @@ export class UpstreamClient {
         { upstream_path: req.path.split('?')[0], attempt, delay_ms: decision.delayMs, cause: response ? response.status : failure!.message },
         'retrying upstream call',
       );
-      try {
-        await sleep(decision.delayMs, undefined, { signal: req.signal });
-      } catch {
-        throw new ClientAbortedError();
-      }
+      await cancellableSleep(decision.delayMs, req.cancellation, () => new ClientAbortedError());
     }
   }
 
@@ -160,12 +156,12 @@ export class UpstreamClient {
         headersMs: req.timeouts.headersMs,
         bodyMs: req.timeouts.bodyMs,
         maxBytes: this.maxResponseBytes,
-        signal: req.signal,
+        cancellation: req.cancellation,
       });
       const body = await decodeBody(answer.raw, answer.headers['content-encoding'], this.maxResponseBytes);
       return { status: answer.status, headers: answer.headers, body };
     } catch (err) {
-      if (req.signal?.aborted) throw new ClientAbortedError();
+      if (req.cancellation?.aborted) throw new ClientAbortedError();
       // Cut off by shutdown mid-call: the request may have arrived, so no "retry" here.
       if (this.destroyed) throw new UpstreamUnavailableError('the gateway shut down while waiting for Evercycle', true);
       throw classify(err);

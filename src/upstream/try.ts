@@ -10,6 +10,7 @@
 // deadline. A try that settles before undici started it is aborted when it starts.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Cancellation } from './cancellation.js';
 import { ClientAbortedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js';
 
 export interface TryRequest {
@@ -22,8 +23,8 @@ export interface TryRequest {
   bodyMs: number;
   /** Largest body accepted, in bytes (before decoding). */
   maxBytes: number;
-  /** The client's signal: its abort abandons the try. */
-  signal?: AbortSignal | undefined;
+  /** Cancelled when our client goes away: the try is abandoned. */
+  cancellation?: Cancellation | undefined;
 }
 
 export interface TryAnswer {
@@ -54,7 +55,7 @@ class TryHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private size = 0;
   private timer: NodeJS.Timeout;
-  private readonly onClientGone = (): void => this.fail(new ClientAbortedError());
+  private offClientGone: (() => void) | undefined;
 
   constructor(
     private readonly req: TryRequest,
@@ -62,8 +63,7 @@ class TryHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (err: Error) => void,
   ) {
     this.timer = setTimeout(() => this.fail(new UpstreamTimeoutError(`no response headers within ${req.headersMs} ms`)), req.headersMs);
-    if (req.signal?.aborted) this.fail(new ClientAbortedError());
-    else req.signal?.addEventListener('abort', this.onClientGone);
+    this.offClientGone = req.cancellation?.onAbort(() => this.fail(new ClientAbortedError()));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -114,6 +114,6 @@ class TryHandler implements Dispatcher.DispatchHandler {
   private finish(): void {
     this.settled = true;
     clearTimeout(this.timer);
-    this.req.signal?.removeEventListener('abort', this.onClientGone);
+    this.offClientGone?.();
   }
 }

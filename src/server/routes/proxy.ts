@@ -7,6 +7,7 @@ import type { ApiDefinition } from '../../definitions/types.js';
 import { GatewayError } from '../../errors.js';
 import type { TokenSet } from '../../tokens/types.js';
 import { resolveCallOptions, type CallOptions } from '../../upstream/call-options.js';
+import { Cancellation } from '../../upstream/cancellation.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { mapUpstreamError } from '../../upstream/error-map.js';
 import { mapUpstreamResponse, successEnvelope } from '../../upstream/response-map.js';
@@ -84,7 +85,7 @@ async function proxy(
     headers['content-type'] = contentType && isJsonContentType(contentType) ? contentType : 'application/json';
   }
   // When our client goes away, the upstream call (and any retry wait) is abandoned.
-  const clientGone = new AbortController();
+  const clientGone = new Cancellation();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) clientGone.abort();
   });
@@ -93,7 +94,7 @@ async function proxy(
     path: resolved.forwardQuery ? `${resolved.path}?${resolved.forwardQuery}` : resolved.path,
     headers,
     body: body.raw,
-    signal: clientGone.signal,
+    cancellation: clientGone,
     operation: def.name,
     ...optionsFor(def),
   };
