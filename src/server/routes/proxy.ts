@@ -8,7 +8,7 @@ import { GatewayError } from '../../errors.js';
 import type { TokenSet } from '../../tokens/types.js';
 import { resolveCallOptions, type CallOptions } from '../../upstream/call-options.js';
 import { Cancellation } from '../../upstream/cancellation.js';
-import type { UpstreamResponse } from '../../upstream/client.js';
+import type { UpstreamRequest, UpstreamResponse } from '../../upstream/client.js';
 import { mapUpstreamError } from '../../upstream/error-map.js';
 import { mapUpstreamResponse, successEnvelope } from '../../upstream/response-map.js';
 import { VERSION } from '../../version.js';
@@ -89,21 +89,28 @@ async function proxy(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) clientGone.abort();
   });
-  const upstreamRequest = {
+  const { timeouts, retry } = optionsFor(def);
+  const upstreamRequest: UpstreamRequest = {
     method,
     path: resolved.forwardQuery ? `${resolved.path}?${resolved.forwardQuery}` : resolved.path,
     headers,
     body: body.raw,
     cancellation: clientGone,
     operation: def.name,
-    ...optionsFor(def),
+    timeouts,
+    retry,
   };
 
+  // One request object for the call and its replay: only the token headers change, set
+  // when nothing upstream holds the previous ones any more.
   const send = async (tokens: TokenSet | null): Promise<UpstreamResponse> => {
-    const withAuth = tokens ? { ...headers, authorization: tokens.idToken, 'access-token': tokens.accessToken } : headers;
+    if (tokens) {
+      headers.authorization = tokens.idToken;
+      headers['access-token'] = tokens.accessToken;
+    }
     const started = performance.now();
     try {
-      const res = await deps.upstream.request({ ...upstreamRequest, headers: withAuth });
+      const res = await deps.upstream.request(upstreamRequest);
       trace.upstreamCalls += res.attempts;
       trace.retries += res.attempts - 1;
       return res;
