@@ -18,6 +18,8 @@ export interface GatewayOptions {
   redisUrl?: string | undefined;
   /** Further settings, e.g. EVERCYCLE_REFRESH_AHEAD_S. */
   env?: Record<string, string>;
+  /** Start node with the inspector on this loopback port (the soak forces full GCs through it). */
+  inspectorPort?: number | undefined;
 }
 
 export interface RunningGateway {
@@ -26,6 +28,7 @@ export interface RunningGateway {
   managed: Managed;
   logFile: string;
   env: Record<string, string>;
+  inspectorPort?: number | undefined;
 }
 
 export const SERVICE_ACCOUNT = { username: 'bench@example.com', password: 'bench-password' };
@@ -58,7 +61,8 @@ export async function startGateway(children: Children, options: GatewayOptions):
   const fd = openSync(logFile, 'a');
   let managed: Managed;
   try {
-    managed = children.spawn(`gateway ${options.label}`, process.execPath, [path.join(options.root, 'dist', 'cli', 'main.js'), 'serve'], {
+    const nodeArgs = options.inspectorPort ? [`--inspect=127.0.0.1:${options.inspectorPort}`] : [];
+    managed = children.spawn(`gateway ${options.label}`, process.execPath, [...nodeArgs, path.join(options.root, 'dist', 'cli', 'main.js'), 'serve'], {
       cwd: options.root,
       env: { ...base, ...env },
       stdoutFd: fd,
@@ -68,7 +72,7 @@ export async function startGateway(children: Children, options: GatewayOptions):
   }
   const url = await waitListening(managed, logFile);
   await waitAuthenticated(url, managed, logFile);
-  return { url, pid: managed.pid, managed, logFile, env };
+  return { url, pid: managed.pid, managed, logFile, env, inspectorPort: options.inspectorPort };
 }
 
 async function waitListening(managed: Managed, logFile: string): Promise<string> {

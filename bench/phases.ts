@@ -3,6 +3,7 @@
 // refresh under load, WORKERS=1 vs 2, and the memory soak.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busyNote, measure, observed, progress, summary, waitQuiet, type Context } from './context.js';
+import { collectGarbage, freePort } from './gc.js';
 import { ensureRunning, getText, heapOf, startGateway, type GatewayOptions, type RunningGateway } from './gateway.js';
 import { ask } from './ipc.js';
 import { openLoad, runLoad, type LoadResult } from './load.js';
@@ -190,7 +191,7 @@ export async function workersScaling(ctx: Context, memory: GatewayMemory[], refr
 /** Steady GET 1 KB load on a fresh gateway; RSS and heap after an idle pause before and after. */
 export async function soak(ctx: Context, memory: GatewayMemory[]): Promise<SoakRun> {
   const { soakS, idleS, warmupS } = ctx.options;
-  return withGateway(ctx, memory, { label: 'soak' }, async (gw) => {
+  return withGateway(ctx, memory, { label: 'soak', inspectorPort: await freePort() }, async (gw) => {
     const job = jobFor(scenarioSpec('get-1kb'), 'gateway', { url: gw.url, token: ctx.upstream.token, createBody: ctx.createBody, connections: ctx.options.connections }, soakS);
     // Long enough for the JIT, the connection pools and the caches to reach their steady size.
     const soakWarmupS = Math.max(warmupS, Math.min(10, Math.ceil(soakS / 10)));
@@ -226,13 +227,15 @@ export async function soak(ctx: Context, memory: GatewayMemory[]): Promise<SoakR
 
 /**
  * After `idleS` without load: the smallest of three heap readings half a second apart (a
- * reading itself allocates), and RSS.
+ * reading itself allocates), each right after a full GC when the gateway has the
+ * inspector on, and RSS.
  */
 async function idleReading(gw: RunningGateway, idleS: number): Promise<IdleReading> {
   await sleep(idleS * 1000);
   const heaps = [];
   for (let i = 0; i < 3; i++) {
     if (i > 0) await sleep(500);
+    if (gw.inspectorPort) await collectGarbage(gw.inspectorPort);
     heaps.push(await heapOf(gw.url));
   }
   const rss = (await procMemory(gw.pid))?.rss;

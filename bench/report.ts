@@ -192,7 +192,7 @@ export function renderReport(results: RunResults): string {
     out.push(
       '',
       `Soak: ${s.durationS} s of GET 1 KB at saturation (${fmt.rps(s.result.rps)} req/s, p99 ${fmt.ms(s.result.latencyMs.p99)} ms, fail ${failures(s.result)}, others ${fmt.cores(s.otherCores)}); readings after ${options.idleS} s idle`,
-      'The heap target is checked on the heap outside the young generation: an idle process runs no scavenge, so the young generation holds up to its whole size in garbage.',
+      'Heap readings are taken right after a full garbage collection (forced through the inspector, on loopback): what is still referenced. The target is checked on the heap outside the young generation.',
       formatTable(
         ['', 'start', 'end', 'growth'],
         [
