@@ -83,6 +83,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
   let coordinator: RedisTokenCoordinator | undefined;
   let redisStatus: (() => 'up' | 'down') | undefined;
   let sharedTokensProblem: (() => string | null) | undefined;
+  let instancesWithOtherKeys: (() => number) | undefined;
   // ioredis is loaded only when used (it weighs ~20 MB of memory).
   const redisModule = settings.redisUrl ? await import('./redis/connection.js') : undefined;
   if (!store && settings.redisUrl && redisModule) {
@@ -94,13 +95,14 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
     // no reason not to start (calls answer 503 until it is back).
     await Promise.all([untilReady(redis, 2000), untilReady(subscriber, 2000)]);
     const instanceId = randomUUID();
-    const redisStore = new RedisTokenStore({ redis, prefix: settings.redisPrefix, logger, upstream: baseUrl, key: settings.secretKey, instanceId });
+    const redisStore = new RedisTokenStore({ redis, prefix: settings.redisPrefix, logger, upstream: baseUrl, key: settings.secretKey, instanceId, holdMs: settings.redisLockTtlMs });
     coordinator = new RedisTokenCoordinator({ store: redisStore, redis, subscriber, prefix: settings.redisPrefix, lockTtlMs: settings.redisLockTtlMs, instanceId, logger });
     // Which at-rest key this instance uses, before anything is read (retried periodically when Redis is down now).
     await coordinator.claim().catch((err: Error) => logger.warn({ reason: err.message }, 'Redis unreachable at start: the shared session is joined once it is back'));
     store = redisStore;
     redisStatus = () => (isRedisReady(redis) && isRedisReady(subscriber) ? 'up' : 'down');
     sharedTokensProblem = () => redisStore.problem;
+    instancesWithOtherKeys = () => redisStore.instancesWithOtherKeys;
     if (!settings.secretKey) {
       logger.warn('EVERCYCLE_REDIS_URL without EVERCYCLE_SECRET_KEY: the Evercycle tokens are stored in Redis unencrypted; set the same key on every instance');
     }
@@ -145,6 +147,7 @@ export async function createGateway(settings: Settings, options: GatewayOptions)
       metrics,
       redis: redisStatus,
       sharedTokensProblem,
+      instancesWithOtherKeys,
       rateLimitRedis: redisModule && settings.rateLimitMax > 0 ? redisModule.createRedis({ url: settings.redisUrl!, logger, ...RATE_LIMIT_REDIS_ROLE }) : undefined,
     },
     logger,

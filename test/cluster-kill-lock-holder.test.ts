@@ -127,7 +127,7 @@ describe.skipIf(!HAVE_REDIS)('lock holder killed mid-refresh', () => {
     await waitForHealth(c.holderUrl, (h) => !h.authenticated, 6000);
     expect((await getAll(c.holderUrl)).status).toBe(200);
     expect(count(c.sim.calls(), REFRESH)).toBe(1);
-    expect(await c.probe.get(`${c.prefix}tokens:rotates`)).toBe('1');
+    expect(await c.probe.get(`${c.prefix}session:none:rotates`)).toBe('1');
 
     const { statuses, slowestMs, doneAfterKillMs } = await killHolderMidRefresh(c);
     console.log(

@@ -86,31 +86,40 @@ describe.skipIf(!HAVE_REDIS)('cluster lock', () => {
 
   it('fencing values grow; a write under an expired lease is refused', async () => {
     const la = new ClusterLock(a, 'lock-test-3:');
-    const store = new RedisTokenStore({ redis: a, prefix: 'lock-test-3:', logger, upstream: 'http://up', instanceId: 'a' });
+    const store = new RedisTokenStore({ redis: a, prefix: 'lock-test-3:', logger, upstream: 'http://up', instanceId: 'a', holdMs: 1000 });
     const tokens = { accessToken: 'A', idToken: 'I', refreshToken: 'R', expiresAt: 2, obtainedAt: 1 };
     const first = await la.acquire('renew', 100);
-    expect(await store.saveFenced(tokens, first!)).toBe(true);
+    expect(await store.saveFenced(tokens, first!)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 150));
     const second = await la.acquire('renew', 10_000);
     expect(second!.fence).toBeGreaterThan(first!.fence);
-    expect(await store.saveFenced({ ...tokens, accessToken: 'stale' }, first!)).toBe(false);
+    expect(await store.saveFenced({ ...tokens, accessToken: 'stale' }, first!)).toBeNull();
     expect((await store.read())!.accessToken).toBe('A');
-    expect(await store.saveFenced({ ...tokens, accessToken: 'B' }, second!)).toBe(true);
+    expect(await store.saveFenced({ ...tokens, accessToken: 'B' }, second!)).toBeGreaterThan(0);
     expect((await store.read())!.accessToken).toBe('B');
   });
 
-  it('the token record is sealed with the at-rest key and ignored for another upstream', async () => {
+  it('the token record is sealed with the at-rest key, kept apart per key, stamped by Redis, and ignored for another upstream', async () => {
     const key = Buffer.alloc(32, 7);
-    const store = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://up', key, instanceId: 'a' });
+    const store = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://up', key, instanceId: 'a', holdMs: 1000 });
     const tokens = { accessToken: 'secret-access', idToken: 'secret-id', refreshToken: 'secret-refresh', expiresAt: 2, obtainedAt: 1 };
     await store.save(tokens);
-    const raw = (await a.get('lock-test-4:tokens'))!;
+    const raw = (await a.hget(store.key, 'record'))!;
+    expect(store.key).toMatch(/^lock-test-4:session:[0-9a-f]{24}:tokens$/);
     expect(raw).not.toContain('secret-');
     expect(JSON.parse(raw)).toMatchObject({ version: 1, upstream: 'http://up', sealed: { alg: 'aes-256-gcm' } });
-    expect(await store.load()).toEqual(tokens);
-    const other = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://elsewhere', key, instanceId: 'b' });
+    const [seconds] = await a.time();
+    expect(await store.load()).toEqual({ ...tokens, storedAt: expect.closeTo(Number(seconds) * 1000, -4) });
+    const other = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://elsewhere', key, instanceId: 'b', holdMs: 1000 });
     expect(await other.load()).toBeNull();
-    const wrongKey = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://up', key: Buffer.alloc(32, 8), instanceId: 'c' });
-    expect(await wrongKey.load()).toBeNull();
+    // Another key, or none: a session of its own; it neither sees nor touches this one.
+    for (const otherKey of [Buffer.alloc(32, 8), undefined]) {
+      const apart = new RedisTokenStore({ redis: a, prefix: 'lock-test-4:', logger, upstream: 'http://up', key: otherKey, instanceId: 'c', holdMs: 1000 });
+      expect(apart.key).not.toBe(store.key);
+      expect(await apart.load()).toBeNull();
+      await apart.save({ ...tokens, accessToken: 'apart' });
+      expect((await store.load())!.accessToken).toBe('secret-access');
+    }
+    expect(await a.hget('lock-test-4:session:none:tokens', 'record')).toContain('"accessToken":"apart"');
   });
 });

@@ -35,7 +35,7 @@ describe.skipIf(!HAVE_REDIS)('Redis outage under load', () => {
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
       await client.connect();
-      return await client.get(`${prefix}tokens`);
+      return await client.hget(`${prefix}session:none:tokens`, 'record');
     } finally {
       client.disconnect();
     }

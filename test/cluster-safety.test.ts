@@ -87,7 +87,7 @@ describe.skipIf(!HAVE_REDIS)('shared session safety', () => {
     cleanups.push(() => b.close());
     expect((await postJson(a.url, '/api/auth', sim.demo)).status).toBe(200);
     await waitForHealth(b.url, (h) => h.authenticated);
-    return { clock, sim, a, b, tokensKey: `${prefix}tokens`, lockKey: `${prefix}lock:tokens:renew` };
+    return { clock, sim, a, b, tokensKey: `${prefix}session:none:tokens`, lockKey: `${prefix}lock:tokens:renew` };
   }
 
   it('an instance cut off from Redis during a sign-out does not put the session back when it reconnects', async () => {
@@ -106,6 +106,45 @@ describe.skipIf(!HAVE_REDIS)('shared session safety', () => {
       expect((await health(gw.url)).authenticated).toBe(false);
       expect((await getAll(gw.url)).status).toBe(401);
     }
+  });
+
+  it('an instance cut off during a sign-out, whose token expired meanwhile, does not renew the dropped session when it is back', async () => {
+    const link = await relay(redis.port);
+    const { clock, sim, a, b, tokensKey } = await pair({ bRedisUrl: link.url });
+    await link.cut();
+    await until(async () => (await health(b.url)).redis === 'down', 'b sees Redis down');
+    expect((await rawRequest(a.url, 'DELETE', '/api/auth')).status).toBe(200);
+    clock.advanceS(3600);
+    await link.restore();
+    await until(async () => (await health(b.url)).redis === 'up', 'b reconnected');
+    expect((await getAll(b.url)).status).toBe(401);
+    expect(count(sim.calls(), REFRESH)).toBe(0);
+    expect(await admin.exists(tokensKey)).toBe(0);
+  });
+
+  it('instances whose clocks disagree still agree on the newest session (Redis stamps it): a new sign-in is never reverted', async () => {
+    const clock = manualClock();
+    const sim = createSimulator({ now: clock.now });
+    const simUrl = await sim.listen();
+    cleanups.push(() => sim.close());
+    const env = { EVERCYCLE_REDIS_URL: redis.url, EVERCYCLE_REDIS_PREFIX: `skew-${randomUUID()}:`, EVERCYCLE_REFRESH_AHEAD_S: '0' };
+    // A's clock runs 5 s ahead of B's.
+    const a = await startGateway(simUrl, { now: () => clock.now() + 5000, env });
+    cleanups.push(() => a.close());
+    const b = await startGateway(simUrl, { now: clock.now, env });
+    cleanups.push(() => b.close());
+    const orgs = async (gw: StartedGateway) => new Set(((await rawRequest(gw.url, 'GET', '/api/get-all?per_page=50')).json.data as { organization_id: number }[]).map((r) => r.organization_id));
+    expect((await postJson(a.url, '/api/auth', sim.demo)).status).toBe(200);
+    await waitForHealth(b.url, (h) => h.authenticated);
+    // One second later (by the clocks), B is signed in as another account: both use it at once.
+    clock.advanceS(1);
+    expect((await postJson(b.url, '/api/auth', { username: 'it-admin@northwind.example', password: 'secret' })).status).toBe(200);
+    await until(async () => (await orgs(a)).size === 1, 'a uses the new session');
+    expect(await orgs(b)).toEqual(new Set([2]));
+    // After expiry, whoever renews renews the new session.
+    clock.advanceS(3600);
+    for (const gw of [a, b, a]) expect(await orgs(gw)).toEqual(new Set([2]));
+    expect(count(sim.calls(), REFRESH)).toBe(1);
   });
 
   it('a sign-out made while another instance waits for the renewal lock is not undone by that renewal', async () => {
@@ -143,7 +182,9 @@ describe.skipIf(!HAVE_REDIS)('shared session safety', () => {
     expect(count(sim.calls(), REFRESH)).toBe(1);
     expect(count(sim.calls(), SIGNIN)).toBe(1); // the first sign-in only
     expect(await admin.exists(tokensKey)).toBe(1);
-    expect(`${a.logs.text}${b.logs.text}`).toMatch(/Redis lost the shared state/);
+    // An instance put the held tokens back (holding renewals back), and the refresh under way landed into that hold.
+    expect(`${a.logs.text}${b.logs.text}`).toMatch(/Redis had lost the shared tokens; stored the ones held here again/);
+    expect(a.logs.text).toMatch(/stored the renewed tokens in Redis, which had lost them during the renewal/);
   });
 
   it('shutdown ends a wait for a renewal lock held elsewhere: the call gets 503 and the instance stops at once', async () => {

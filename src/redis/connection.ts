@@ -20,6 +20,9 @@ export function createRedis({ url, logger, role, whenDown }: RedisOptions): Redi
     connectionName: `evercycle-gateway:${role}`,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A connection that is open but answers nothing (a stalled network path) fails each
+    // command after this long rather than holding the call (or the shutdown) forever.
+    commandTimeout: 2000,
     // Reconnect after 100 ms, 200 ms, ... at most every 2 s.
     retryStrategy: (times) => Math.min(times * 100, 2000),
     lazyConnect: false,

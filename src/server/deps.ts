@@ -27,8 +27,10 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   /** With EVERCYCLE_REDIS_URL: whether the shared token store is reachable now. */
   redis?: (() => 'up' | 'down') | undefined;
-  /** With EVERCYCLE_REDIS_URL: why the shared tokens cannot be read here (instances disagree on EVERCYCLE_SECRET_KEY), or null. */
+  /** With EVERCYCLE_REDIS_URL: why the shared tokens cannot be read here, or null. */
   sharedTokensProblem?: (() => string | null) | undefined;
+  /** With EVERCYCLE_REDIS_URL: instances sharing the Redis with another EVERCYCLE_SECRET_KEY (a session of their own each). */
+  instancesWithOtherKeys?: (() => number) | undefined;
   /** With EVERCYCLE_REDIS_URL and rate limits on: the connection the limits are counted in (shared by every instance). */
   rateLimitRedis?: Redis | undefined;
 }

@@ -5,17 +5,17 @@
 import type { Logger } from 'pino';
 import type { Redis } from '../redis/connection.js';
 import { ClusterLock, type Lease } from './cluster-lock.js';
-import { KeyMismatchError, QUARANTINE, type RedisTokenStore, type RefreshHistory, type SeedOutcome, type TokensChanged } from './redis-store.js';
+import type { RedisTokenStore, RefreshHistory, SeedOutcome, TokensChanged } from './redis-store.js';
 import type { TokenSet } from './types.js';
 
 export type { Lease, RefreshHistory };
 
 /**
  * `saved`/`cleared`: another instance changed the shared tokens. `reconnected`: Redis is
- * back with what it held; the shared tokens may have changed meanwhile. `reset`: Redis is
- * back without it (restarted without persistence): the tokens held here may be stored again.
+ * back (perhaps without what it held: restarted without persistence); the shared tokens
+ * may have changed meanwhile, or be gone.
  */
-export type SharedTokensEvent = 'saved' | 'cleared' | 'reconnected' | 'reset';
+export type SharedTokensEvent = 'saved' | 'cleared' | 'reconnected';
 
 export interface TokenCoordinator {
   /** How long a renewal lock lives when its holder dies (ms). */
@@ -32,12 +32,12 @@ export interface TokenCoordinator {
   release(lease: Lease): Promise<void>;
   /** The shared tokens, or null when there are none. Throws when Redis is unreachable. */
   read(): Promise<TokenSet | null>;
-  /** Store tokens obtained under `lease`; false when the lease had expired (nothing written). */
-  commit(tokens: TokenSet, lease: Lease): Promise<boolean>;
-  /** Store tokens whose lease was lost because Redis lost its state while they were being obtained (see RedisTokenCoordinator); false when that is not the case. */
-  commitAfterReset(tokens: TokenSet): Promise<boolean>;
-  /** Why this instance must not use or store the shared session (its at-rest key is not the others'), or null. */
-  refusal(): string | null;
+  /** Store tokens obtained under `lease`: when Redis stored them (its clock, ms), or null when the lease had expired (nothing written). */
+  commit(tokens: TokenSet, lease: Lease): Promise<number | null>;
+  /** Store tokens whose lease was lost because Redis lost the tokens while they were being obtained (see RedisTokenStore.seed); null when that is not the case. */
+  commitAfterReset(tokens: TokenSet): Promise<number | null>;
+  /** Whether the session was signed out and nothing stored since. Throws when Redis is unreachable. */
+  signedOut(): Promise<boolean>;
   /** Note that `refreshToken` goes upstream now, under `lease`; false when the lease had expired (do not send it). Throws when Redis is unreachable. */
   markPresented(refreshToken: string, lease: Lease): Promise<boolean>;
   /** Whether `refreshToken` was presented before (perhaps by an instance that died), and whether refresh tokens rotate. Throws when Redis is unreachable. */
@@ -63,8 +63,8 @@ export interface RedisCoordinatorOptions {
   instanceId: string;
   logger: Logger;
   pollMs?: number;
-  /** Lifetime of the claim on the at-rest key (RedisTokenStore.claim), renewed every third of it. */
-  keyIdTtlMs?: number;
+  /** How often this instance notes its at-rest key and checks Redis's state (RedisTokenStore.claim). */
+  claimEveryMs?: number;
 }
 
 const LOCK_NAME = 'tokens:renew';
@@ -77,9 +77,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
   private waiters = new Set<() => void>();
   /** Heartbeats of the leases this instance holds, by lease value. */
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
-  /** claim() succeeded at least once: a fresh Redis seen after that is one that lost its state. */
-  private claimed = false;
-  private readonly keyIdTtlMs: number;
+  private readonly claimEveryMs: number;
   private readonly claimTimer: NodeJS.Timeout;
 
   constructor(private readonly options: RedisCoordinatorOptions) {
@@ -95,7 +93,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     };
     if (subscriber.status === 'ready') subscribe();
     subscriber.on('ready', subscribe);
-    // Once both connections are back after either was lost ('reconnected' or 'reset'): the
+    // Once both connections are back after either was lost: the
     // listener reads (and may write) through the command connection, which can come back
     // after the subscriber.
     let lost = false;
@@ -103,9 +101,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
       if (lost && redis.status === 'ready' && subscriber.status === 'ready') {
         lost = false;
         this.claim().then(
-          (fresh) => {
-            if (!fresh) this.emit('reconnected');
-          },
+          () => this.emit('reconnected'),
           (err: Error) => logger.warn({ reason: err.message }, 'could not check the shared state after reconnecting to Redis'),
         );
       }
@@ -116,8 +112,8 @@ export class RedisTokenCoordinator implements TokenCoordinator {
       });
       client.on('ready', onUp);
     }
-    this.keyIdTtlMs = options.keyIdTtlMs ?? 30_000;
-    this.claimTimer = setInterval(() => this.claim().catch(() => {}), Math.max(10, Math.floor(this.keyIdTtlMs / 3)));
+    this.claimEveryMs = options.claimEveryMs ?? 10_000;
+    this.claimTimer = setInterval(() => this.claim().catch(() => {}), this.claimEveryMs);
     this.claimTimer.unref();
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== store.channel) return;
@@ -133,15 +129,13 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     });
   }
 
-  /** Throws KeyMismatchError when this instance's at-rest key is not the others'. */
   async acquire(): Promise<Lease | null> {
-    if (!this.claimed) await this.claim();
-    const refusal = this.refusal();
-    if (refusal) throw new KeyMismatchError(refusal);
     const lease = await this.lock.acquireIfExists(LOCK_NAME, this.lockTtlMs, this.options.store.stateKey);
     if (lease === 'missing') {
-      // Redis lost its state since this instance last looked: hold renewals back first.
+      // Redis lost its state since this instance last looked: mark it, and let the tokens
+      // held here be stored again (which holds renewals back for a lock TTL) before anyone renews.
       await this.claim();
+      this.emit('reconnected');
       return null;
     }
     if (lease) this.keepAlive(lease);
@@ -149,38 +143,20 @@ export class RedisTokenCoordinator implements TokenCoordinator {
   }
 
   /**
-   * Say which key this instance uses (at start, every third of keyIdTtlMs, after a
-   * reconnect, and before taking the lock in a Redis that lost its state). True when it
-   * found Redis without the gateways' state after having seen it: then renewals are held
-   * back for one lock TTL (the lock is set to QUARANTINE, as if its holder had died) and
-   * 'reset' is emitted. A renewal that was under way on some instance when the state was
-   * lost (its record that the refresh token was presented is gone too) lands meanwhile and
-   * stores its tokens through commitAfterReset(), which lifts the hold; nobody presents the
-   * same refresh token again, unless that renewal takes longer than the lock TTL.
+   * Note this instance's at-rest key and Redis's state (at start, periodically, after a
+   * reconnect). True when Redis had lost the gateways' state.
    */
   async claim(): Promise<boolean> {
-    const { fresh } = await this.options.store.claim(this.keyIdTtlMs);
-    const wasClaimed = this.claimed;
-    this.claimed = true;
-    if (!fresh || !wasClaimed) return false;
-    await this.lock.hold(LOCK_NAME, QUARANTINE, this.lockTtlMs);
-    this.options.logger.warn(
-      { hold_ms: this.lockTtlMs },
-      'Redis lost the shared state (restarted without persistence?): token renewals are held back while one that was under way may still land',
-    );
-    this.emit('reset');
-    return true;
+    const { fresh } = await this.options.store.claim(3 * this.claimEveryMs);
+    return fresh;
   }
 
-  refusal(): string | null {
-    return this.options.store.refusal;
+  async commitAfterReset(tokens: TokenSet): Promise<number | null> {
+    return this.options.store.saveInQuarantine(tokens);
   }
 
-  async commitAfterReset(tokens: TokenSet): Promise<boolean> {
-    const lockKey = this.lock.key(LOCK_NAME);
-    if (await this.options.store.saveInQuarantine(tokens, lockKey)) return true;
-    // The renewal may have ended before any instance noticed the reset: look now.
-    return (await this.claim()) && this.options.store.saveInQuarantine(tokens, lockKey);
+  signedOut(): Promise<boolean> {
+    return this.options.store.signedOut();
   }
 
   /** Stop the periodic claim (shutdown). */
@@ -203,7 +179,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     return this.options.store.read();
   }
 
-  commit(tokens: TokenSet, lease: Lease): Promise<boolean> {
+  commit(tokens: TokenSet, lease: Lease): Promise<number | null> {
     return this.options.store.saveFenced(tokens, lease);
   }
 

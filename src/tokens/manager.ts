@@ -17,7 +17,6 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { AuthRejectedError, type AuthResult } from '../upstream/auth-result.js';
 import type { Lease, SharedTokensEvent, TokenCoordinator } from './coordinator.js';
-import { KeyMismatchError } from './redis-store.js';
 import type { AuthApi, TokenSet, TokenStore } from './types.js';
 
 export interface TokenManagerOptions {
@@ -307,6 +306,11 @@ export class TokenManager {
             if (this.isValid(taken)) return taken;
             // Newer but stale too: renew from it (its refresh token is the current one).
           }
+          // Nothing shared, and the session was signed out (a sign-out this instance did not
+          // hear, being cut off from Redis): the tokens held here must not be renewed.
+          if (!shared && this.tokens && (await coordinator.signedOut().catch((err: unknown) => Promise.reject(redisDown(err))))) {
+            this.dropShared('the shared Evercycle session was signed out while Redis was unreachable from here; dropped here too');
+          }
           this.lease = lease;
           return await this.renewLocal(await this.refreshSpent(coordinator));
         } finally {
@@ -406,12 +410,12 @@ export class TokenManager {
       this.dropShared('the shared Evercycle session was dropped by another gateway instance');
       return;
     }
-    // Back after an outage ('reconnected'), or Redis came back empty ('reset'): put the
-    // tokens held here back if Redis has none, unless the session was signed out meanwhile
-    // (then drop them here too: never undo a sign-out this instance did not hear about).
+    // Back after an outage, perhaps to a Redis that lost everything: put the tokens held
+    // here back if Redis has none, unless the session was signed out meanwhile (then drop
+    // them here too: never undo a sign-out this instance did not hear about).
     const generation = this.generation;
     const held = this.tokens;
-    if ((event === 'reconnected' || event === 'reset') && held && held !== this.refused && held.expiresAt > this.now() && !coordinator.refusal()) {
+    if (event === 'reconnected' && held && held !== this.refused) {
       const outcome = await coordinator.seed(held);
       if (generation !== this.generation || this.stopped) return;
       if (outcome === 'seeded') {
@@ -441,7 +445,13 @@ export class TokenManager {
   /** Whether `shared` replaces `held`: other tokens, not older, and not ones the upstream refused. */
   private isNewer(shared: TokenSet, held: TokenSet | null): boolean {
     if (this.refused && shared.accessToken === this.refused.accessToken) return false;
-    return !held || (shared.accessToken !== held.accessToken && shared.obtainedAt >= held.obtainedAt);
+    if (!held) return true;
+    if (shared.accessToken === held.accessToken) return false;
+    // Both stamped by Redis's clock when stored: comparable whatever the instances' clocks say.
+    if (shared.storedAt !== undefined && held.storedAt !== undefined) return shared.storedAt >= held.storedAt;
+    // Tokens held here but never stored (Redis was down): the shared ones are the cluster's.
+    if (shared.storedAt !== undefined) return true;
+    return shared.obtainedAt >= held.obtainedAt;
   }
 
   /** Use tokens another instance obtained (the same object when they are already held). */
@@ -590,10 +600,16 @@ export class TokenManager {
     const { coordinator, store, logger } = this.options;
     const lease = this.lease;
     if (!coordinator || !lease) return store.save(tokens);
-    if (await coordinator.commit(tokens, lease)) return;
-    // Lost because Redis lost its state meanwhile: renewals are held back until this lands.
-    if (await coordinator.commitAfterReset(tokens).catch(() => false)) {
-      logger.info('stored the renewed tokens in Redis, which had lost its state during the renewal');
+    const storedAt = await coordinator.commit(tokens, lease);
+    if (storedAt !== null) {
+      tokens.storedAt = storedAt;
+      return;
+    }
+    // Lost because Redis lost the tokens meanwhile: renewals are held back until this lands.
+    const afterReset = await coordinator.commitAfterReset(tokens).catch(() => null);
+    if (afterReset !== null) {
+      tokens.storedAt = afterReset;
+      logger.info('stored the renewed tokens in Redis, which had lost them during the renewal');
       return;
     }
     // The lock was lost while renewing (it is extended while held, so Redis was unreachable
@@ -676,7 +692,6 @@ function busyElsewhere(): GatewayError {
 
 /** The renewal lock could not be taken: this instance's at-rest key is not the cluster's, or Redis is down. */
 function lockError(err: unknown): GatewayError {
-  if (err instanceof KeyMismatchError) return new GatewayError(503, err.message);
   return redisDown(err);
 }
 

@@ -1,7 +1,10 @@
-// Tokens in Redis, shared by every gateway instance that uses the same EVERCYCLE_REDIS_URL
-// and EVERCYCLE_REDIS_PREFIX: key `<prefix>tokens`, in the token file's format (JSON that
-// records the upstream, the tokens sealed with AES-256-GCM when EVERCYCLE_SECRET_KEY is
-// set). Every save and clear is announced on `<prefix>tokens:changed`, so the other
+// Tokens in Redis, shared by every gateway instance that uses the same EVERCYCLE_REDIS_URL,
+// EVERCYCLE_REDIS_PREFIX and EVERCYCLE_SECRET_KEY: a hash `<prefix>session:<key id>:tokens`
+// holding the record in the token file's format (JSON that records the upstream, the
+// tokens sealed with AES-256-GCM when EVERCYCLE_SECRET_KEY is set) and when Redis stored it.
+// The key id is a hash of the at-rest key ("none" without one): instances with another
+// key keep a session of their own and cannot read, replace or downgrade this one. Every
+// save and clear is announced on `<prefix>session:<key id>:changed`, so the other
 // instances pick the new tokens up at once (coordinator.ts).
 //
 // Like the file, the record is ignored for another upstream: tokens never travel to another
@@ -41,12 +44,40 @@ export interface TokensChanged {
   by: string;
 }
 
-// KEYS[1] tokens, KEYS[2] lock; ARGV[1] record, ARGV[2] lease value, ARGV[3] channel, ARGV[4] message.
+// Every write of the record stamps it with Redis's own clock (ms), so instances whose clocks
+// disagree still agree on which record is newer; and deletes the signed-out marker.
+const STAMP = `
+local t = redis.call('TIME')
+local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'at', at)
+redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return at`;
+
+// KEYS[1] tokens, KEYS[2] signed-out marker, KEYS[3] lock; ARGV[1] record, ARGV[2] channel, ARGV[3] message, ARGV[4] lease value.
 const SAVE_FENCED = `
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`;
+if redis.call('GET', KEYS[3]) ~= ARGV[4] then return 0 end
+${STAMP}`;
+
+// KEYS[1] tokens, KEYS[2] signed-out marker; ARGV[1] record, ARGV[2] channel, ARGV[3] message.
+const SAVE = STAMP;
+
+// KEYS[1] tokens, KEYS[2] signed-out marker, KEYS[3] lock; ARGV[1] record, ARGV[2] channel, ARGV[3] message, ARGV[4] QUARANTINE.
+const SAVE_IN_QUARANTINE = `
+if redis.call('GET', KEYS[3]) ~= ARGV[4] then return 0 end
+redis.call('DEL', KEYS[3])
+${STAMP}`;
+
+// KEYS[1] tokens, KEYS[2] signed-out marker, KEYS[3] lock; ARGV[1] record, ARGV[2] channel,
+// ARGV[3] message, ARGV[4] QUARANTINE, ARGV[5] hold ms. Seeding means Redis lost the tokens:
+// a renewal under way somewhere may be presenting this very refresh token, and the record
+// that says so is gone too. Renewals are held back (the lock set to QUARANTINE, unless
+// someone holds it) long enough for that renewal to land (saveInQuarantine).
+const SEED = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'present' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'signed-out' end
+redis.call('SET', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[5])
+${STAMP.replace('return at', "return 'seeded'")}`;
 
 // KEYS[1] presented, KEYS[2] lock; ARGV[1] fingerprint, ARGV[2] lease value.
 const MARK_PRESENTED = `
@@ -54,46 +85,36 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
-// KEYS[1] state marker, KEYS[2] key id; ARGV[1] this instance's key id, ARGV[2] key id ttl ms.
-// The marker exists as long as Redis has kept what the gateways stored (a restart without
-// persistence loses it); the key id is kept alive by the instances that use it.
+// KEYS[1] state marker, KEYS[2] key ids seen (hash: id -> ms); ARGV[1] this instance's key id, ARGV[2] window ms.
+// Returns whether the marker was missing (Redis lost what the gateways stored, or nothing
+// was ever stored) and the other key ids seen within the window.
 const CLAIM = `
 local fresh = 0
 if redis.call('SET', KEYS[1], '1', 'NX') then fresh = 1 end
-local current = redis.call('GET', KEYS[2])
-if (not current) or current == ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-  return {fresh, 1}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[2], ARGV[1], now)
+local others = 0
+local seen = redis.call('HGETALL', KEYS[2])
+for i = 1, #seen, 2 do
+  local age = now - tonumber(seen[i + 1])
+  if age > 86400000 then redis.call('HDEL', KEYS[2], seen[i])
+  elseif seen[i] ~= ARGV[1] and age <= tonumber(ARGV[2]) then others = others + 1 end
 end
-return {fresh, 0}`;
-
-// KEYS[1] tokens, KEYS[2] lock; ARGV[1] record, ARGV[2] the quarantine value, ARGV[3] channel, ARGV[4] message.
-const SAVE_IN_QUARANTINE = `
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`;
-
-// KEYS[1] tokens, KEYS[2] signed-out marker; ARGV[1] record.
-const SEED = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'present' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'signed-out' end
-redis.call('SET', KEYS[1], ARGV[1])
-return 'seeded'`;
+return {fresh, others}`;
 
 /** What seed() found: it stored the tokens, or tokens are there already, or the session was signed out. */
 export type SeedOutcome = 'seeded' | 'present' | 'signed-out';
 
-/** The lock's value while renewals are held back after Redis lost its state (see RedisTokenCoordinator). */
+/** The lock's value while renewals are held back after Redis lost the tokens (see seed()). */
 export const QUARANTINE = 'quarantine';
 
 /** What claim() found. */
 export interface Claim {
-  /** Redis had lost what the gateways stored (or this is the first instance ever): the state marker was set now. */
+  /** The state marker was missing: Redis lost what the gateways stored (or nothing was ever stored). */
   fresh: boolean;
-  /** The instances sharing this Redis use this instance's EVERCYCLE_SECRET_KEY (or none, like it). */
-  sameKey: boolean;
+  /** Instances with another EVERCYCLE_SECRET_KEY (or none, where this one has one) seen lately: they keep a session of their own. */
+  otherKeys: number;
 }
 
 /** What is known about presenting a refresh token (see RedisTokenStore.markPresented). */
@@ -115,82 +136,83 @@ export interface RedisTokenStoreOptions {
   key?: Buffer | undefined;
   /** This instance's id, carried in change messages. */
   instanceId: string;
+  /** How long renewals are held back after Redis lost the tokens (the lock's TTL). */
+  holdMs: number;
 }
 
+/** Tokens as read from Redis: stamped with when Redis stored them (its clock, ms). */
+export type SharedTokenSet = TokenSet & { storedAt: number };
+
 export class RedisTokenStore implements TokenStore {
+  /** The record's key: one per at-rest key (see the header). */
   readonly key: string;
   readonly channel: string;
+  /** Exists as long as Redis keeps what the gateways stored (see claim()). */
+  readonly stateKey: string;
   private readonly presentedKey: string;
   private readonly rotatesKey: string;
+  /** Set by clear(), deleted by every store: the session was signed out (see seed()). */
+  private readonly signedOutKey: string;
+  private readonly keyIdsKey: string;
+  private readonly lockKey: string;
+  /** Identifies the at-rest key without revealing it: a hash of a derivation, or "none". */
+  private readonly keyId: string;
   private readonly logger: Logger;
   /** Writes run one after another, so the record ends with the last one asked for. */
   private writes: Promise<unknown> = Promise.resolve();
-  /** Why the last record read could not be used (another EVERCYCLE_SECRET_KEY, most likely); null once one was, or this instance wrote its own. */
+  /** Why the last record read could not be used (altered, most likely); null once one was, or this instance wrote its own. */
   private unreadable: string | null = null;
-  /** Set while the other instances use another EVERCYCLE_SECRET_KEY (claim()): this one then neither uses nor stores the shared session. */
-  private keyMismatch: string | null = null;
-  /** Exists as long as Redis keeps what the gateways stored (see claim()). */
-  readonly stateKey: string;
-  private readonly keyIdKey: string;
-  /** Set by clear(): the session was signed out (see seed()). */
-  private readonly signedOutKey: string;
-  /** Identifies the at-rest key without revealing it: a hash of a derivation, or "none". */
-  private readonly keyId: string;
+  private otherKeys = 0;
 
   constructor(private readonly options: RedisTokenStoreOptions) {
-    this.key = `${options.prefix}tokens`;
-    this.channel = `${options.prefix}tokens:changed`;
-    this.presentedKey = `${options.prefix}tokens:presented`;
-    this.rotatesKey = `${options.prefix}tokens:rotates`;
+    this.keyId = options.key ? createHash('sha256').update('evercycle-gateway key id\0').update(options.key).digest('hex').slice(0, 24) : 'none';
+    // Instances with another at-rest key keep their session apart: they can neither read
+    // nor replace this one (nor store it unencrypted). The lock stays shared.
+    const session = `${options.prefix}session:${this.keyId}:`;
+    this.key = `${session}tokens`;
+    this.channel = `${session}changed`;
+    this.presentedKey = `${session}presented`;
+    this.rotatesKey = `${session}rotates`;
+    this.signedOutKey = `${session}signed-out`;
     this.stateKey = `${options.prefix}state`;
-    this.keyIdKey = `${options.prefix}key-id`;
-    this.signedOutKey = `${options.prefix}tokens:signed-out`;
-    this.keyId = options.key ? `sha256:${createHash('sha256').update('evercycle-gateway key id\0').update(options.key).digest('hex').slice(0, 32)}` : 'none';
+    this.keyIdsKey = `${options.prefix}key-ids`;
+    this.lockKey = `${options.prefix}lock:tokens:renew`;
     this.logger = options.logger;
   }
 
   /**
-   * Say which at-rest key this instance uses, and learn whether Redis kept its state. The
-   * first instance (or the first after every instance using the previous key is gone: the
-   * key id lives keyIdTtlMs unless claimed again) sets the key for all of them; an instance
-   * with another key is refused the shared session until it is restarted with the right
-   * one, so a misconfigured instance can neither take the others' tokens nor replace them.
-   * Call it at start and then periodically (well within keyIdTtlMs). Throws when Redis is unreachable.
+   * Note this instance's at-rest key (its id) and learn whether Redis kept its state and
+   * whether instances with another key share this Redis (logged: they do not share the
+   * session with this one). Call at start, after a reconnect, and periodically. Throws when
+   * Redis is unreachable.
    */
-  async claim(keyIdTtlMs: number): Promise<Claim> {
-    const [fresh, same] = (await this.options.redis.eval(CLAIM, 2, this.stateKey, this.keyIdKey, this.keyId, String(keyIdTtlMs))) as [number, number];
-    const mismatch =
-      same === 1
-        ? null
-        : this.options.key
-          ? 'the gateway instances sharing this Redis use another EVERCYCLE_SECRET_KEY (or none): this one does not use or store the shared session; give every instance the same key'
-          : 'the gateway instances sharing this Redis have an EVERCYCLE_SECRET_KEY and this one has none: it does not use or store the shared session; give every instance the same key';
-    if (mismatch && mismatch !== this.keyMismatch) this.logger.error({ redis_key: this.keyIdKey }, mismatch);
-    if (!mismatch && this.keyMismatch) this.logger.info('the gateway instances sharing this Redis now use the same EVERCYCLE_SECRET_KEY as this one');
-    this.keyMismatch = mismatch;
-    return { fresh: fresh === 1, sameKey: same === 1 };
+  async claim(windowMs: number): Promise<Claim> {
+    const [fresh, others] = (await this.options.redis.eval(CLAIM, 2, this.stateKey, this.keyIdsKey, this.keyId, String(windowMs))) as [number, number];
+    if (others > 0 && this.otherKeys === 0) {
+      this.logger.error(
+        { other_keys: others },
+        'gateway instances with another EVERCYCLE_SECRET_KEY (or none) share this Redis: they keep an Evercycle session of their own, not shared with this one; give every instance the same key',
+      );
+    }
+    this.otherKeys = others;
+    return { fresh: fresh === 1, otherKeys: others };
   }
 
-  /** Why this instance must not use or store the shared session now (another key than the other instances'), or null. */
-  get refusal(): string | null {
-    return this.keyMismatch;
-  }
-
-  /**
-   * Why the shared record cannot be used here, when the last read found one it could not use
-   * (sealed with another EVERCYCLE_SECRET_KEY, or stored unencrypted while this instance has
-   * a key): the instances disagree on the key and do not share one session. Null otherwise.
-   */
+  /** Why the last record read could not be used (altered, or written by a gateway that does not follow this format), or null. */
   get problem(): string | null {
-    return this.keyMismatch ?? this.unreadable;
+    return this.unreadable;
+  }
+
+  /** How many instances with another at-rest key (each keeps a session of its own) were seen at the last claim(). */
+  get instancesWithOtherKeys(): number {
+    return this.otherKeys;
   }
 
   /** The stored tokens, or null when there are none (or unusable ones). Throws when Redis cannot be reached. */
-  async read(): Promise<TokenSet | null> {
-    if (this.keyMismatch) return null;
-    const text = await this.options.redis.get(this.key);
+  async read(): Promise<SharedTokenSet | null> {
+    const [text, at] = await this.options.redis.hmget(this.key, 'record', 'at');
     this.unreadable = null;
-    if (text === null) return null;
+    if (!text || !at) return null;
     const { key, upstream } = this.options;
     try {
       const parsed = recordSchema.parse(JSON.parse(text));
@@ -198,19 +220,18 @@ export class RedisTokenStore implements TokenStore {
         this.logger.warn({ redis_key: this.key }, 'tokens in Redis belong to another Evercycle upstream; ignored');
         return null;
       }
-      if (!('sealed' in parsed)) {
-        // An instance without the key wrote them: taking them would let any instance
-        // downgrade the cluster's tokens to plaintext.
-        if (key) return this.refuse('tokens in Redis are stored unencrypted, but EVERCYCLE_SECRET_KEY is set here: every instance needs the same key; ignored');
-        const { version: _version, upstream: _upstream, ...tokens } = parsed;
-        return tokens;
+      let tokens: TokenSet;
+      if ('sealed' in parsed) {
+        if (!key) return this.refuse('tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set here; ignored');
+        tokens = tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
+      } else {
+        if (key) return this.refuse('tokens in Redis are stored unencrypted, but EVERCYCLE_SECRET_KEY is set here; ignored');
+        const { version: _version, upstream: _upstream, ...plain } = parsed;
+        tokens = plain;
       }
-      if (!key) return this.refuse('tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set here: every instance needs the same key; ignored');
-      return tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
+      return { ...tokens, storedAt: Number(at) };
     } catch (err) {
-      if (err instanceof TokenDecryptError) {
-        return this.refuse('tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (another instance has another key, or they were altered); ignored');
-      }
+      if (err instanceof TokenDecryptError) return this.refuse('tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (altered?); ignored');
       // Never log the content: it may hold half a token.
       this.logger.warn({ redis_key: this.key }, 'tokens in Redis are corrupt; ignored');
       return null;
@@ -232,53 +253,62 @@ export class RedisTokenStore implements TokenStore {
     }
   }
 
-  save(tokens: TokenSet): Promise<void> {
-    return this.serialized(async () => {
-      this.refuseWrite();
-      await this.options.redis.multi().set(this.key, this.record(tokens)).publish(this.channel, this.message('saved')).exec();
-      this.unreadable = null;
-    });
+  async save(tokens: TokenSet): Promise<void> {
+    await this.write(SAVE, tokens, this.lockKey);
   }
 
   /**
    * Store `tokens` only while `lease` still holds its lock (checked and written atomically):
-   * false when the lock expired and may belong to another instance by now.
+   * when Redis stored them (its clock, ms), or null when the lock expired and may belong to
+   * another instance by now.
    */
-  saveFenced(tokens: TokenSet, lease: Lease): Promise<boolean> {
-    return this.serialized(async () => {
-      this.refuseWrite();
-      const done = await this.options.redis.eval(SAVE_FENCED, 2, this.key, lease.key, this.record(tokens), lease.token, this.channel, this.message('saved'));
-      if (done === 1) this.unreadable = null;
-      return done === 1;
-    });
+  async saveFenced(tokens: TokenSet, lease: Lease): Promise<number | null> {
+    const at = Number(await this.write(SAVE_FENCED, tokens, lease.key, lease.token));
+    return at === 0 ? null : at;
   }
 
   /**
-   * Store `tokens` only when none are stored and the session was not signed out since Redis
-   * last lost its state (clear() leaves a marker): after an outage, an instance that held
-   * tokens puts them back into a Redis that lost them, but never undoes a sign-out it did
-   * not hear about.
+   * Store `tokens` while renewals are held back after Redis lost the tokens (the lock holds
+   * QUARANTINE), and lift the hold: the renewal that was under way then has landed, and the
+   * instances waiting take its tokens. Null when there is no such hold.
+   */
+  async saveInQuarantine(tokens: TokenSet): Promise<number | null> {
+    const at = Number(await this.write(SAVE_IN_QUARANTINE, tokens, this.lockKey, QUARANTINE));
+    return at === 0 ? null : at;
+  }
+
+  /**
+   * Store `tokens` only when none are stored and the session was not signed out since
+   * (clear() leaves a marker that every store deletes): after an outage, an instance that
+   * held tokens puts them back into a Redis that lost them, but never undoes a sign-out it
+   * did not hear about. Seeding holds renewals back for holdMs (see SEED).
    */
   seed(tokens: TokenSet): Promise<SeedOutcome> {
+    return this.write(SEED, tokens, this.lockKey, QUARANTINE, String(this.options.holdMs)) as Promise<SeedOutcome>;
+  }
+
+  /** Run a write script: KEYS tokens, signed-out marker, `lockKey`; ARGV record, channel, message, `extra`. */
+  private write(script: string, tokens: TokenSet, lockKey: string, ...extra: string[]): Promise<number | string> {
     return this.serialized(async () => {
-      this.refuseWrite();
-      return (await this.options.redis.eval(SEED, 2, this.key, this.signedOutKey, this.record(tokens))) as SeedOutcome;
+      const result = (await this.options.redis.eval(
+        script,
+        3,
+        this.key,
+        this.signedOutKey,
+        lockKey,
+        this.record(tokens),
+        this.channel,
+        this.message('saved'),
+        ...extra,
+      )) as number | string;
+      if (result !== 0 && result !== 'present' && result !== 'signed-out') this.unreadable = null;
+      return result;
     });
   }
 
-  /**
-   * Store `tokens` while renewals are held back after Redis lost its state (the lock holds
-   * QUARANTINE), and lift the hold: the renewal that was under way when Redis lost its
-   * state has landed, and the instances waiting take its tokens. False when there is no
-   * such hold (it ended, or another instance holds the lock).
-   */
-  saveInQuarantine(tokens: TokenSet, lockKey: string): Promise<boolean> {
-    return this.serialized(async () => {
-      this.refuseWrite();
-      const done = await this.options.redis.eval(SAVE_IN_QUARANTINE, 2, this.key, lockKey, this.record(tokens), QUARANTINE, this.channel, this.message('saved'));
-      if (done === 1) this.unreadable = null;
-      return done === 1;
-    });
+  /** Whether the session was signed out and nothing was stored since (see seed()). Throws when Redis is unreachable. */
+  async signedOut(): Promise<boolean> {
+    return (await this.options.redis.exists(this.signedOutKey)) === 1;
   }
 
   /**
@@ -303,7 +333,6 @@ export class RedisTokenStore implements TokenStore {
 
   clear(): Promise<void> {
     return this.serialized(async () => {
-      this.refuseWrite();
       await this.options.redis.multi().del(this.key).set(this.signedOutKey, '1').publish(this.channel, this.message('cleared')).exec();
       this.unreadable = null;
     });
@@ -320,10 +349,6 @@ export class RedisTokenStore implements TokenStore {
     return run;
   }
 
-  private refuseWrite(): void {
-    if (this.keyMismatch) throw new KeyMismatchError(this.keyMismatch);
-  }
-
   private record(tokens: TokenSet): string {
     const { key, upstream } = this.options;
     const content = key ? { version: FORMAT_VERSION, upstream, sealed: seal(JSON.stringify(tokens), key) } : { version: FORMAT_VERSION, upstream, ...tokens };
@@ -333,11 +358,6 @@ export class RedisTokenStore implements TokenStore {
   private message(event: TokensChanged['event']): string {
     return JSON.stringify({ event, by: this.options.instanceId } satisfies TokensChanged);
   }
-}
-
-/** A write refused because this instance's at-rest key is not the one the others use. */
-export class KeyMismatchError extends Error {
-  override name = 'KeyMismatchError';
 }
 
 function fingerprint(refreshToken: string): string {

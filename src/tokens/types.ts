@@ -8,6 +8,12 @@ export interface TokenSet {
   /** Absolute expiry, epoch ms, computed from ExpiresIn when the token was obtained. */
   expiresAt: number;
   obtainedAt: number;
+  /**
+   * With a shared store (Redis): when Redis stored these tokens, by its own clock (ms). The
+   * instances compare this, not obtainedAt, to tell which tokens are newer: their own
+   * clocks may disagree.
+   */
+  storedAt?: number;
 }
 
 /** Where tokens survive restarts. The file store is the default; others plug in here. */

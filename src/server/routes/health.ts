@@ -2,7 +2,7 @@
 // serves. GET /ready: whether this instance can serve calls now, for load balancers (503
 // while the upstream circuit is open, or while a configured service account cannot sign
 // in, or while the Redis that shares the session between instances is unreachable and no
-// usable token is held, or holds tokens this instance cannot read: another secret key).
+// usable token is held, or holds a token record this instance cannot read).
 // Neither reveals a secret.
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
@@ -24,6 +24,7 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
       apis: deps.definitions().list().length,
       ...(deps.redis && { redis: deps.redis() }),
       ...(deps.sharedTokensProblem?.() && { shared_tokens: 'unreadable' }),
+      ...(deps.instancesWithOtherKeys?.() && { instances_with_other_key: deps.instancesWithOtherKeys() }),
     };
   });
 
