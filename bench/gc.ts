@@ -2,20 +2,7 @@
 // DevTools protocol (HeapProfiler.collectGarbage): the soak compares the heap that is still
 // referenced, not whatever garbage V8 has not got round to collecting (an idle process
 // runs no major GC, so without this the old generation reads as it was left by the load).
-import net from 'node:net';
 import { WebSocket } from 'undici';
-
-/** A free loopback port for the inspector. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function collectGarbage(inspectorPort: number): Promise<void> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];

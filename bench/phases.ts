@@ -3,10 +3,11 @@
 // refresh under load, WORKERS=1 vs 2, and the memory soak.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busyNote, measure, observed, progress, summary, waitQuiet, type Context } from './context.js';
-import { collectGarbage, freePort } from './gc.js';
+import { collectGarbage } from './gc.js';
 import { ensureRunning, getText, heapOf, startGateway, type GatewayOptions, type RunningGateway } from './gateway.js';
 import { ask } from './ipc.js';
 import { openLoad, runLoad, type LoadResult } from './load.js';
+import { freePort } from './ports.js';
 import { procMemory, RssSampler, treePeak } from './proc.js';
 import { redisAvailable, startRedis } from './redis.js';
 import type { GatewayMemory, IdleReading, LatencyRun, Measurement, RefreshRun, SoakRun, WorkersRun } from './results.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Children, Managed } from './children.js';
+import { freePort } from './ports.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -21,17 +22,6 @@ export async function startRedis(children: Children): Promise<{ url: string; man
     await sleep(25);
   }
   return { url: `redis://127.0.0.1:${port}`, managed };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function answersPing(port: number): Promise<boolean> {
