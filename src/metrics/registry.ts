@@ -154,23 +154,14 @@ export class GatewayMetrics {
     this.registry = Registry.merge([own, processRegistry()]);
   }
 
-  // Children per label set, made once: prom-client checks and hashes the label object of
-  // every inc()/observe() otherwise. Label values are bounded (labels.ts), so are these.
-  private readonly requestCounters = new Map<string, Counter.Internal>();
-  private readonly requestDurations = new Map<string, Histogram.Internal<string>>();
-  private readonly upstreamDurations = new Map<string, Histogram.Internal<string>>();
-
   httpRequest(labels: HttpRequestLabels, seconds: number): void {
-    const { api, method, status } = labels;
-    const series = `${api}\0${method}`;
-    child(this.requestCounters, `${series}\0${status}`, () => this.httpRequests.labels(api, method, status)).inc();
-    child(this.requestDurations, series, () => this.httpDuration.labels(api, method)).observe(seconds);
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe({ api: labels.api, method: labels.method }, seconds);
   }
 
   readonly upstreamObserver: UpstreamObserver = {
     onTry: ({ operation = UNKNOWN, attempt, durationMs, result }) => {
-      const outcome = outcomeLabel(result);
-      child(this.upstreamDurations, `${operation}\0${outcome}`, () => this.upstreamDuration.labels(operation, outcome)).observe(durationMs / 1000);
+      this.upstreamDuration.observe({ operation, outcome: outcomeLabel(result) }, durationMs / 1000);
       if (attempt > 1) this.upstreamRetries.inc({ operation });
     },
   };
@@ -187,11 +178,4 @@ export class GatewayMetrics {
   definitionsReloaded(result: ReloadResult): void {
     this.reloads.inc({ result: result.ok ? 'success' : 'failure' });
   }
-}
-
-/** The child of `key` in `cache`, made by `make` the first time. */
-function child<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  let found = cache.get(key);
-  if (found === undefined) cache.set(key, (found = make()));
-  return found;
 }
