@@ -154,6 +154,12 @@ process.on('exit', () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 process.on('SIGINT', () => void shutdown(130, '\ninterrupted'));
+// Whoever started the run is gone (npm killed without passing the signal on): stop too,
+// rather than loading the machine for minutes with nobody to read the results.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown(129, 'the process that started the benchmark is gone');
+}, 1000).unref();
 process.on('SIGTERM', () => void shutdown(143, 'terminated'));
 process.on('SIGHUP', () => void shutdown(129, 'hung up'));
 

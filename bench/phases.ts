@@ -36,7 +36,7 @@ export async function withGateway<T>(ctx: Context, memory: GatewayMemory[], opti
   }
 }
 
-/** One GET through each target answers 2xx before anything is measured. */
+/** One GET through the gateway answers with a success envelope before anything is measured. */
 export async function sanityCheck(ctx: Context, servers: Servers): Promise<void> {
   const spec = scenarioSpec('get-1kb');
   const gw = await getText(servers.gateway.url + spec.gatewayPath);

@@ -147,7 +147,7 @@ export function renderReport(results: RunResults): string {
       '',
       'Token refresh under load (GET 1 KB at saturation; upstream ExpiresIn short; counts seen by the upstream during the measurement)',
       formatTable(
-        ['run', 'ExpiresIn', 'req/s', 'p99', 'p99.9', 'fail', 'refreshes', 'duplicates', 'sign-ins', 'expired used', 'others', 'one per expiry'],
+        ['run', 'ExpiresIn', 'req/s', 'p99', 'p99.9', 'fail', 'refreshes', 'duplicates', 'sign-ins', 'expired used', 'others', 'each token once'],
         results.refresh.map((r) => [
           r.label,
           `${r.expiresInS} s`,

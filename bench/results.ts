@@ -56,7 +56,7 @@ export interface RefreshRun {
   unknownTokensPresented: number;
   refreshLog: RefreshEvent[];
   otherCores: number;
-  /** One refresh per expiry, no duplicate, no sign-in, no expired token used, no failed call. */
+  /** Each token refreshed once at most (no duplicate), at least one refresh, no sign-in, no expired token used, no failed call. */
   pass: boolean;
 }
 

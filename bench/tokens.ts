@@ -6,7 +6,7 @@
 // gateway recognises new tokens by their value, and a cluster of workers would not pick
 // up a "new" token equal to the old one.
 //
-// Refresh accounting, for "exactly one refresh per expiry": each refresh call is logged
+// Refresh accounting, for "each token refreshed once, never twice": each refresh call is logged
 // with the age of the newest token at that moment. A second refresh for the same expiry
 // arrives right after the first one was answered, so it finds a token that is only
 // milliseconds old: any refresh of a token younger than an eighth of its lifetime is

@@ -123,7 +123,7 @@ export const SETTINGS = {
     description: 'Default for both the headers and the body timeout, in ms (per API: timeout_ms). A timeout answers 504.',
     schema: positiveInt,
   },
-  headersTimeoutMs: { env: 'EVERCYCLE_HEADERS_TIMEOUT_MS', default: '', description: 'Time from sending a request to the response headers, in ms (per API: headers_timeout_ms). Unset: EVERCYCLE_TIMEOUT_MS.', schema: positiveInt.optional() },
+  headersTimeoutMs: { env: 'EVERCYCLE_HEADERS_TIMEOUT_MS', default: '', description: 'Time from starting a try (waiting for and opening a connection included) to the response headers, in ms (per API: headers_timeout_ms). Unset: EVERCYCLE_TIMEOUT_MS.', schema: positiveInt.optional() },
   bodyTimeoutMs: { env: 'EVERCYCLE_BODY_TIMEOUT_MS', default: '', description: 'Time to read a whole response body, in ms (per API: body_timeout_ms). Unset: EVERCYCLE_TIMEOUT_MS.', schema: positiveInt.optional() },
   retryAttempts: { env: 'EVERCYCLE_RETRY_ATTEMPTS', default: '3', description: 'Tries per call, the first included, for retryable failures (per API: retry.attempts; 1 disables retries).', schema: positiveInt },
   retryBudgetMs: { env: 'EVERCYCLE_RETRY_BUDGET_MS', default: '10000', description: 'Retries must start within this many ms of the first try (per API: retry.budget_ms). A longer Retry-After is passed to the client at once.', schema: nonNegativeInt },

@@ -1,5 +1,6 @@
 // The one logger factory. Redaction is declared here, once, for every secret-bearing
 // field a log line could carry; nothing else decides what is safe to log.
+import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 
 export const REDACT_PATHS = [
@@ -69,9 +70,15 @@ function stdoutDestination(): pino.DestinationStream {
   });
   const batch = new LineBatch(dest);
   process.once('exit', () => {
+    // Synchronously, in order: what the destination holds, then the lines still batched.
     try {
-      batch.flush();
       dest.flushSync();
+    } catch {
+      // A write under way (it completes on its own), or stdout closed.
+    }
+    try {
+      const rest = batch.take();
+      if (rest) writeSync(1, rest);
     } catch {
       // Nothing more can be done at exit (stdout closed).
     }
@@ -100,12 +107,18 @@ class LineBatch implements pino.DestinationStream {
   }
 
   flush(): void {
+    const text = this.take();
+    if (text) this.dest.write(text);
+  }
+
+  /** The lines waiting, joined (empty when none), no longer waiting. */
+  take(): string {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.lines.length === 0) return;
+    if (this.lines.length === 0) return '';
     const text = this.lines.join('');
     this.lines = [];
     this.chars = 0;
-    this.dest.write(text);
+    return text;
   }
 }

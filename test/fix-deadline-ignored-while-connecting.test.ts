@@ -50,7 +50,7 @@ describe('the headers deadline while the connection is still being made', () => 
   it('ends the try at the deadline (504 after about 300 ms), not at the 5 s connect timeout', async () => {
     const { value: res, ms } = await timed(() => postJson(gw.url, '/api/ping', {}));
     expect(res.status).toBe(504);
-    expect(res.json).toEqual({ status: 'error', message: expect.stringMatching(/^Evercycle API timed out: no response headers within 300 ms/) });
+    expect(res.json).toEqual({ status: 'error', message: expect.stringMatching(/^Evercycle API timed out: no connection to the upstream within 300 ms/) });
     expect(ms).toBeGreaterThanOrEqual(280);
     expect(ms).toBeLessThan(2000);
   });
@@ -60,6 +60,23 @@ describe('the headers deadline while the connection is still being made', () => 
     for (const { value, ms } of results) {
       expect(value.status).toBe(504);
       expect(ms).toBeLessThan(2000);
+    }
+  });
+
+  it('a POST whose try never got a connection was not sent, so it may be tried again', async () => {
+    const { port } = silent.address() as net.AddressInfo;
+    const retrying = await startGateway(`https://127.0.0.1:${port}`, {
+      env: { EVERCYCLE_APIS_DIR: apisDir, EVERCYCLE_HEADERS_TIMEOUT_MS: '300', EVERCYCLE_RETRY_ATTEMPTS: '2', EVERCYCLE_RETRY_BASE_MS: '0', EVERCYCLE_REFRESH_AHEAD_S: '0' },
+    });
+    try {
+      const { value: res, ms } = await timed(() => postJson(retrying.url, '/api/ping', {}));
+      expect(res.status).toBe(504);
+      // Two tries of 300 ms: the second is the retry a POST gets only when nothing was sent.
+      expect(ms).toBeGreaterThanOrEqual(580);
+      expect(retrying.logs.text).toMatch(/retrying upstream call/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await retrying.close();
     }
   });
 });

@@ -62,7 +62,12 @@ class TryHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (answer: TryAnswer) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    this.timer = setTimeout(() => this.fail(new UpstreamTimeoutError(`no response headers within ${req.headersMs} ms`)), req.headersMs);
+    // Counted from now: waiting for a connection and connecting are part of it. A try whose
+    // request undici never began to write (no onRequestStart yet) was not sent.
+    this.timer = setTimeout(() => {
+      const sent = this.controller !== null;
+      this.fail(new UpstreamTimeoutError(sent ? `no response headers within ${req.headersMs} ms` : `no connection to the upstream within ${req.headersMs} ms`, sent));
+    }, req.headersMs);
     this.offClientGone = req.cancellation?.onAbort(() => this.fail(new ClientAbortedError()));
   }
 
