@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { percentDecode } from './definitions/params.js';
 
 /** The package's own definitions: src/ and dist/ both sit one level below the package root. */
 const SHIPPED_APIS_DIR = fileURLToPath(new URL('../apis', import.meta.url));
@@ -95,7 +96,7 @@ export const SETTINGS = {
       .refine((u) => asUrl(u) === null || asUrl(u)!.hostname !== '', 'must name a host')
       .refine((u) => asUrl(u) === null || /^\/?(\d{1,5})?$/.test(asUrl(u)!.pathname), 'the path must be a database number (/0, /1, ...) or nothing')
       .refine((u) => asUrl(u) === null || !asUrl(u)!.hash, 'must not contain a fragment (a # in the password must be written %23)')
-      .refine((u) => asUrl(u) === null || decodes(asUrl(u)!.password), 'the password has a malformed %-escape')
+      .refine((u) => asUrl(u) === null || percentDecode(asUrl(u)!.password) !== undefined, 'the password has a malformed %-escape')
       .optional(),
   },
   redisPrefix: { env: 'EVERCYCLE_REDIS_PREFIX', default: 'evercycle-gateway:', description: 'Prefix of every Redis key the gateway uses (one per gateway deployment sharing a Redis).', schema: z.string().min(1) },
@@ -252,15 +253,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   if (settings.baseUrl) settings.baseUrl = settings.baseUrl.replace(/\/+$/, '');
   return settings;
 }
-
-const decodes = (s: string): boolean => {
-  try {
-    decodeURIComponent(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function isSecret(envName: string): boolean {
   return /PASSWORD|TOKEN(?!_)|SECRET|KEY/.test(envName);

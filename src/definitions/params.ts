@@ -147,7 +147,7 @@ function fail(param: string, message: string): Failure {
 }
 
 /** Percent-decoding of a path segment: `+` stays a plus. undefined when malformed or not UTF-8. */
-function percentDecode(raw: string): string | undefined {
+export function percentDecode(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw);
   } catch {

@@ -3,6 +3,7 @@
 // and the client reconnects by itself, forever, with a capped back-off.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { percentDecode } from '../definitions/params.js';
 
 export type { Redis };
 
@@ -55,13 +56,8 @@ export function createRedis({ url, logger, role, whenDown }: RedisOptions): Redi
 function urlSecrets(url: string): string[] {
   if (!URL.canParse(url)) return [];
   const { password } = new URL(url);
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // Malformed percent-encoding: mask it as written.
-  }
-  return [...new Set([password, decoded])].filter((s) => s.length > 0);
+  // A malformed %-escape is masked as written.
+  return [...new Set([password, percentDecode(password) ?? password])].filter((s) => s.length > 0);
 }
 
 function masked(message: string, secrets: string[]): string {

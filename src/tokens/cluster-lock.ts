@@ -39,6 +39,14 @@ const EXTEND = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+/** The lock that serialises token renewals and sign-ins across instances. */
+export const RENEWAL_LOCK = 'tokens:renew';
+
+/** The Redis key of the lock called `name` under `prefix`. */
+export function lockKey(prefix: string, name: string): string {
+  return `${prefix}lock:${name}`;
+}
+
 export class ClusterLock {
   constructor(
     private readonly redis: Redis,
@@ -48,7 +56,7 @@ export class ClusterLock {
 
   /** The Redis key of the lock called `name`. */
   key(name: string): string {
-    return `${this.prefix}lock:${name}`;
+    return lockKey(this.prefix, name);
   }
 
   /**
@@ -72,11 +80,6 @@ export class ClusterLock {
     if (!value) return null;
     if (value === 'missing') return 'missing';
     return { key, token: value, fence: Number(value.slice(0, value.indexOf(':'))) };
-  }
-
-  /** Hold the lock `name` with `value` for ttlMs unless somebody holds it; true when set. */
-  async hold(name: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.key(name), value, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
   }
 
   /** Free the lock if `lease` still holds it; true when it did. Never frees another holder's lock. */

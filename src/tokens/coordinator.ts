@@ -4,7 +4,7 @@
 // connection, which ioredis puts in subscriber mode and resubscribes after a reconnect).
 import type { Logger } from 'pino';
 import type { Redis } from '../redis/connection.js';
-import { ClusterLock, type Lease } from './cluster-lock.js';
+import { ClusterLock, RENEWAL_LOCK, type Lease } from './cluster-lock.js';
 import type { RedisTokenStore, RefreshHistory, SeedOutcome, TokensChanged } from './redis-store.js';
 import type { TokenSet } from './types.js';
 
@@ -67,8 +67,6 @@ export interface RedisCoordinatorOptions {
   claimEveryMs?: number;
 }
 
-const LOCK_NAME = 'tokens:renew';
-
 export class RedisTokenCoordinator implements TokenCoordinator {
   readonly lockTtlMs: number;
   readonly pollMs: number;
@@ -130,7 +128,7 @@ export class RedisTokenCoordinator implements TokenCoordinator {
   }
 
   async acquire(): Promise<Lease | null> {
-    const lease = await this.lock.acquireIfExists(LOCK_NAME, this.lockTtlMs, this.options.store.stateKey);
+    const lease = await this.lock.acquireIfExists(RENEWAL_LOCK, this.lockTtlMs, this.options.store.stateKey);
     if (lease === 'missing') {
       // Redis lost its state since this instance last looked: mark it, and let the tokens
       // held here be stored again (which holds renewals back for a lock TTL) before anyone renews.
@@ -142,13 +140,9 @@ export class RedisTokenCoordinator implements TokenCoordinator {
     return lease;
   }
 
-  /**
-   * Note this instance's at-rest key and Redis's state (at start, periodically, after a
-   * reconnect). True when Redis had lost the gateways' state.
-   */
-  async claim(): Promise<boolean> {
-    const { fresh } = await this.options.store.claim(3 * this.claimEveryMs);
-    return fresh;
+  /** Note this instance's at-rest key and mark Redis's state (at start, periodically, after a reconnect). */
+  async claim(): Promise<void> {
+    await this.options.store.claim(3 * this.claimEveryMs);
   }
 
   async commitAfterReset(tokens: TokenSet): Promise<number | null> {

@@ -178,11 +178,9 @@ export class TokenManager {
     let hadTokens = false;
     await this.underClusterLock(async () => {
       hadTokens = this.tokens !== null;
-      this.generation++;
-      this.tokens = null;
+      this.dropHeld();
       this.refused = null;
       this.refreshBlock = null;
-      clearTimeout(this.proactiveTimer);
       try {
         await this.options.store.clear();
       } catch (err) {
@@ -287,20 +285,10 @@ export class TokenManager {
     const giveUpAt = Date.now() + 2 * coordinator.lockTtlMs + 1000;
     let waited = false;
     for (;;) {
-      let lease: Lease | null;
-      try {
-        lease = await coordinator.acquire();
-      } catch (err) {
-        throw lockError(err);
-      }
+      const lease = await viaRedis(coordinator.acquire());
       if (lease) {
         try {
-          let shared: TokenSet | null;
-          try {
-            shared = await coordinator.read();
-          } catch (err) {
-            throw redisDown(err);
-          }
+          const shared = await viaRedis(coordinator.read());
           if (shared && this.isNewer(shared, held)) {
             const taken = this.take(shared);
             if (this.isValid(taken)) return taken;
@@ -308,7 +296,7 @@ export class TokenManager {
           }
           // Nothing shared, and the session was signed out (a sign-out this instance did not
           // hear, being cut off from Redis): the tokens held here must not be renewed.
-          if (!shared && this.tokens && (await coordinator.signedOut().catch((err: unknown) => Promise.reject(redisDown(err))))) {
+          if (!shared && this.tokens && (await viaRedis(coordinator.signedOut()))) {
             this.dropShared('the shared Evercycle session was signed out while Redis was unreachable from here; dropped here too');
           }
           this.lease = lease;
@@ -325,12 +313,7 @@ export class TokenManager {
         throw busyElsewhere();
       }
       await coordinator.waitForChange(Math.min(coordinator.pollMs, giveUpAt - Date.now()));
-      let shared: TokenSet | null;
-      try {
-        shared = await coordinator.read();
-      } catch (err) {
-        throw redisDown(err);
-      }
+      const shared = await viaRedis(coordinator.read());
       if (shared && this.isNewer(shared, held)) {
         const taken = this.take(shared);
         if (this.isValid(taken)) return taken;
@@ -349,11 +332,7 @@ export class TokenManager {
     const giveUpAt = Date.now() + 2 * coordinator.lockTtlMs + 1000;
     let lease: Lease | null;
     for (;;) {
-      try {
-        lease = await coordinator.acquire();
-      } catch (err) {
-        throw lockError(err);
-      }
+      lease = await viaRedis(coordinator.acquire());
       if (lease) break;
       if (this.stopped) throw shuttingDown();
       if (Date.now() >= giveUpAt) throw busyElsewhere();
@@ -376,12 +355,8 @@ export class TokenManager {
    */
   private async refreshSpent(coordinator: TokenCoordinator): Promise<boolean> {
     if (!this.tokens) return false;
-    try {
-      const history = await coordinator.refreshHistory(this.tokens.refreshToken);
-      return history.presented && history.rotates;
-    } catch (err) {
-      throw redisDown(err);
-    }
+    const history = await viaRedis(coordinator.refreshHistory(this.tokens.refreshToken));
+    return history.presented && history.rotates;
   }
 
   /** With a coordinator: record under the lock that `refreshToken` goes upstream now (see refreshSpent). */
@@ -389,12 +364,7 @@ export class TokenManager {
     const { coordinator } = this.options;
     const lease = this.lease;
     if (!coordinator || !lease) return;
-    let marked: boolean;
-    try {
-      marked = await coordinator.markPresented(refreshToken, lease);
-    } catch (err) {
-      throw redisDown(err);
-    }
+    const marked = await viaRedis(coordinator.markPresented(refreshToken, lease));
     if (!marked) throw new GatewayError(503, 'the cluster-wide token renewal lock expired before the refresh was sent; retry shortly', {}, { 'retry-after': '1' });
   }
 
@@ -434,11 +404,17 @@ export class TokenManager {
     if (shared && this.isNewer(shared, this.tokens)) this.take(shared);
   }
 
+  /** The session was signed out elsewhere: drop it here too (said once, when one was held). */
   private dropShared(message: string): void {
     if (this.tokens) this.options.logger.info(message);
+    this.dropHeld();
+    this.refused = null;
+  }
+
+  /** Forget the tokens held in memory; a read of the shared tokens started before is now stale (generation). */
+  private dropHeld(): void {
     this.generation++;
     this.tokens = null;
-    this.refused = null;
     clearTimeout(this.proactiveTimer);
   }
 
@@ -623,16 +599,12 @@ export class TokenManager {
       this.take(shared);
       return;
     }
-    this.generation++;
-    this.tokens = null;
-    clearTimeout(this.proactiveTimer);
+    this.dropHeld();
     throw new LeaseLostError();
   }
 
   private async forget(): Promise<void> {
-    this.generation++;
-    this.tokens = null;
-    clearTimeout(this.proactiveTimer);
+    this.dropHeld();
     try {
       await this.options.store.clear();
     } catch (err) {
@@ -690,9 +662,11 @@ function busyElsewhere(): GatewayError {
   return new GatewayError(503, 'another gateway instance is renewing the Evercycle token and has not finished; retry shortly', {}, { 'retry-after': '1' });
 }
 
-/** The renewal lock could not be taken: this instance's at-rest key is not the cluster's, or Redis is down. */
-function lockError(err: unknown): GatewayError {
-  return redisDown(err);
+/** `call`, its failure (Redis unreachable) turned into the gateway's 503. */
+function viaRedis<T>(call: Promise<T>): Promise<T> {
+  return call.catch((err: unknown) => {
+    throw redisDown(err);
+  });
 }
 
 /** `_cause` is not shown: ioredis's messages speak of streams and queues, not of what the caller can do. */

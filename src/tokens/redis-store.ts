@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Redis } from '../redis/connection.js';
-import type { Lease } from './cluster-lock.js';
+import { lockKey, RENEWAL_LOCK, type Lease } from './cluster-lock.js';
 import { open as unseal, seal, TokenDecryptError } from './crypto.js';
 import type { TokenSet, TokenStore } from './types.js';
 
@@ -86,11 +86,10 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
 // KEYS[1] state marker, KEYS[2] key ids seen (hash: id -> ms); ARGV[1] this instance's key id, ARGV[2] window ms.
-// Returns whether the marker was missing (Redis lost what the gateways stored, or nothing
-// was ever stored) and the other key ids seen within the window.
+// Sets the marker (it exists as long as Redis keeps what the gateways stored) and returns
+// how many other key ids were seen within the window.
 const CLAIM = `
-local fresh = 0
-if redis.call('SET', KEYS[1], '1', 'NX') then fresh = 1 end
+redis.call('SET', KEYS[1], '1', 'NX')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[2], ARGV[1], now)
@@ -101,21 +100,13 @@ for i = 1, #seen, 2 do
   if age > 86400000 then redis.call('HDEL', KEYS[2], seen[i])
   elseif seen[i] ~= ARGV[1] and age <= tonumber(ARGV[2]) then others = others + 1 end
 end
-return {fresh, others}`;
+return others`;
 
 /** What seed() found: it stored the tokens, or tokens are there already, or the session was signed out. */
 export type SeedOutcome = 'seeded' | 'present' | 'signed-out';
 
 /** The lock's value while renewals are held back after Redis lost the tokens (see seed()). */
-export const QUARANTINE = 'quarantine';
-
-/** What claim() found. */
-export interface Claim {
-  /** The state marker was missing: Redis lost what the gateways stored (or nothing was ever stored). */
-  fresh: boolean;
-  /** Instances with another EVERCYCLE_SECRET_KEY (or none, where this one has one) seen lately: they keep a session of their own. */
-  otherKeys: number;
-}
+const QUARANTINE = 'quarantine';
 
 /** What is known about presenting a refresh token (see RedisTokenStore.markPresented). */
 export interface RefreshHistory {
@@ -176,18 +167,18 @@ export class RedisTokenStore implements TokenStore {
     this.signedOutKey = `${session}signed-out`;
     this.stateKey = `${options.prefix}state`;
     this.keyIdsKey = `${options.prefix}key-ids`;
-    this.lockKey = `${options.prefix}lock:tokens:renew`;
+    this.lockKey = lockKey(options.prefix, RENEWAL_LOCK);
     this.logger = options.logger;
   }
 
   /**
-   * Note this instance's at-rest key (its id) and learn whether Redis kept its state and
-   * whether instances with another key share this Redis (logged: they do not share the
-   * session with this one). Call at start, after a reconnect, and periodically. Throws when
-   * Redis is unreachable.
+   * Note this instance's at-rest key (its id), mark that Redis holds the gateways' state
+   * (acquiring the lock checks the mark), and learn whether instances with another key
+   * share this Redis (logged: they do not share the session with this one). Call at start,
+   * after a reconnect, and periodically. Throws when Redis is unreachable.
    */
-  async claim(windowMs: number): Promise<Claim> {
-    const [fresh, others] = (await this.options.redis.eval(CLAIM, 2, this.stateKey, this.keyIdsKey, this.keyId, String(windowMs))) as [number, number];
+  async claim(windowMs: number): Promise<void> {
+    const others = (await this.options.redis.eval(CLAIM, 2, this.stateKey, this.keyIdsKey, this.keyId, String(windowMs))) as number;
     if (others > 0 && this.otherKeys === 0) {
       this.logger.error(
         { other_keys: others },
@@ -195,7 +186,6 @@ export class RedisTokenStore implements TokenStore {
       );
     }
     this.otherKeys = others;
-    return { fresh: fresh === 1, otherKeys: others };
   }
 
   /** Why the last record read could not be used (altered, or written by a gateway that does not follow this format), or null. */
@@ -222,16 +212,16 @@ export class RedisTokenStore implements TokenStore {
       }
       let tokens: TokenSet;
       if ('sealed' in parsed) {
-        if (!key) return this.refuse('tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set here; ignored');
+        if (!key) return this.refuse('tokens in Redis are encrypted but EVERCYCLE_SECRET_KEY is not set here');
         tokens = tokensSchema.parse(JSON.parse(unseal(parsed.sealed, key)));
       } else {
-        if (key) return this.refuse('tokens in Redis are stored unencrypted, but EVERCYCLE_SECRET_KEY is set here; ignored');
+        if (key) return this.refuse('tokens in Redis are stored unencrypted, but EVERCYCLE_SECRET_KEY is set here');
         const { version: _version, upstream: _upstream, ...plain } = parsed;
         tokens = plain;
       }
       return { ...tokens, storedAt: Number(at) };
     } catch (err) {
-      if (err instanceof TokenDecryptError) return this.refuse('tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (altered?); ignored');
+      if (err instanceof TokenDecryptError) return this.refuse('tokens in Redis cannot be decrypted with EVERCYCLE_SECRET_KEY (altered?)');
       // Never log the content: it may hold half a token.
       this.logger.warn({ redis_key: this.key }, 'tokens in Redis are corrupt; ignored');
       return null;
@@ -239,7 +229,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private refuse(reason: string): null {
-    if (this.unreadable !== reason) this.logger.error({ redis_key: this.key }, reason);
+    if (this.unreadable !== reason) this.logger.error({ redis_key: this.key }, `${reason}; ignored`);
     this.unreadable = reason;
     return null;
   }

@@ -45,7 +45,7 @@ export function healthRoutes(app: FastifyInstance, deps: GatewayDeps): void {
     const unreadable = deps.sharedTokensProblem?.();
     if (unreadable) {
       // A configuration error: this instance cannot share the session the others store.
-      return reply.code(503).send({ status: 'error', message: unreadable.replace(/; ignored$/, ''), circuit: deps.breaker.state });
+      return reply.code(503).send({ status: 'error', message: unreadable, circuit: deps.breaker.state });
     }
     const retryAfterS = deps.breaker.retryAfterS();
     if (deps.breaker.state === 'open') {
